@@ -17,6 +17,8 @@ from typing import Any
 
 __all__ = [
     "DATA_KINDS",
+    "FEW_EXAMPLES",
+    "IMBALANCE_RATIO",
     "SEMANTIC_TYPES",
     "TARGET_KINDS",
     "Alert",
@@ -46,6 +48,12 @@ SEMANTIC_TYPES = (
 
 #: What a target column asks for.
 TARGET_KINDS = ("binary", "multiclass", "regression")
+
+# Thresholds shared by the profiler (its alerts) and the rules (their conditions).
+#: Below this many training examples a network rarely beats a classical model.
+FEW_EXAMPLES = 1_000
+#: A target whose most frequent class outnumbers the rarest this many times is imbalanced.
+IMBALANCE_RATIO = 5.0
 
 
 @dataclass(frozen=True)

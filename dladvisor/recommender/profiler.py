@@ -23,6 +23,8 @@ import pyarrow.compute as pc
 from dladvisor.data.dataset import Dataset, TabularDataset
 from dladvisor.errors import ConfigError, DataError
 from dladvisor.recommender.profile import (
+    FEW_EXAMPLES,
+    IMBALANCE_RATIO,
     Alert,
     BinarySummary,
     ColumnProfile,
@@ -37,12 +39,8 @@ __all__ = ["SAMPLE_ROWS", "TARGET_NAMES", "profile_dataset"]
 SAMPLE_ROWS = 100_000
 #: Column names taken as the target, in this order, when the user names none.
 TARGET_NAMES = ("target", "label", "labels", "class", "y", "outcome", "response")
-#: Fewer rows than this: deep learning is unlikely to beat a classical model.
-FEW_ROWS = 1_000
 #: Fewer examples than this in a class: too few to learn that class reliably.
 FEW_PER_CLASS = 30
-#: Most frequent class this many times the rarest or more: imbalanced.
-IMBALANCE_RATIO = 5.0
 #: A categorical/text column with more levels than this is high-cardinality.
 HIGH_CARDINALITY = 100
 #: An integer column with at most this many levels codes categories.
@@ -202,7 +200,7 @@ class _TableProfiler:
                 readings.insert(0, "binary")
             else:
                 readings.append("binary")
-        if self.rows < FEW_ROWS:
+        if self.rows < FEW_EXAMPLES:
             self.alerts.append(
                 Alert(
                     "few_rows",
