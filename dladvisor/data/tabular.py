@@ -95,7 +95,8 @@ _DELIMITER_ALIASES = {
 }
 _NUMBER = re.compile(r"^\s*[-+]?(\d+([.,]\d*)?|[.,]\d+)([eE][-+]?\d+)?%?\s*$")
 _CONVERSION_ERROR = re.compile(
-    r"In CSV column #(\d+): CSV conversion error to ([^:]+?): invalid value '(.*)'",
+    r"In CSV column #(\d+): (?:Row #\d+: )?CSV conversion error to ([^:]+?): "
+    r"invalid value '(.*)'",
     re.DOTALL,
 )
 _RAGGED_ERROR = re.compile(r"Expected (\d+) columns, got (\d+)")
@@ -438,6 +439,10 @@ def _sniff(path: Path, options: ReadOptions, sample: bytes, complete: bool) -> _
     )
     if skip_initial_space:
         notes.append("spaces after each delimiter removed from text values")
+    if header:
+        # Before parsing: Arrow's dataset scanner refuses duplicate names with a vaguer
+        # message of its own.
+        _check_column_names(path, _clean_names(rows[0], skip_initial_space)[0])
     newlines_in_values = any("\n" in field or "\r" in field for row in rows for field in row)
     return _Sniffed(
         encoding=encoding,
@@ -584,13 +589,14 @@ def _parse_csv(
     sniffed: _Sniffed,
     block_size: int,
 ) -> tuple[pa.Table, list[str]]:
-    """Parse ``path`` with pyarrow's streaming reader; ``(table, notes)``.
+    """Parse ``path`` with a streaming pyarrow reader; ``(table, notes)``.
 
     A column whose later rows do not fit the type inferred from the first block is
     re-read with a wider type; after :data:`_MAX_TYPE_RETRIES` such re-reads the
     whole-file reader decides the types instead.
     """
     import pyarrow.csv as pcsv
+    import pyarrow.dataset as pds
 
     forced: dict[str, pa.DataType] = {}
     widened: list[str] = []
@@ -598,17 +604,31 @@ def _parse_csv(
         read_options, parse_options, convert_options = _csv_options(sniffed, forced, block_size)
         names: list[str] = []
         try:
-            with _open_binary(path, compression, native=True) as handle:
-                reader = pcsv.open_csv(
-                    handle,
-                    read_options=read_options,
-                    parse_options=parse_options,
-                    convert_options=convert_options,
-                )
-                names = list(reader.schema.names)
-                if sniffed.header:
-                    _check_column_names(path, _clean_names(names, sniffed.skip_initial_space)[0])
-                table = reader.read_all()
+            with ExitStack() as stack:
+                if compression is None and codecs.lookup(sniffed.encoding).name == "utf-8":
+                    # A plain UTF-8 file: Arrow's dataset scanner parses blocks on every
+                    # core and still streams (measured on 160 MB: faster than read_csv,
+                    # at the streaming reader's memory).
+                    scan = pds.dataset(
+                        str(path),
+                        format=pds.CsvFileFormat(
+                            read_options=read_options,
+                            parse_options=parse_options,
+                            convert_options=convert_options,
+                        ),
+                    )
+                    read_all = scan.scanner(batch_readahead=4, fragment_readahead=1).to_table
+                else:
+                    handle = stack.enter_context(_open_binary(path, compression, native=True))
+                    scan = pcsv.open_csv(
+                        handle,
+                        read_options=read_options,
+                        parse_options=parse_options,
+                        convert_options=convert_options,
+                    )
+                    read_all = scan.read_all
+                names = list(scan.schema.names)
+                table = read_all()
             notes = []
             if widened:
                 notes.append(
