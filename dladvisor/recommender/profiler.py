@@ -547,16 +547,22 @@ class _TableProfiler:
                         severity="info",
                     )
                 )
-            if p.skew is not None and abs(p.skew) > HEAVY_SKEW:
-                self.alerts.append(
-                    Alert(
-                        "skew",
-                        f"column {p.name!r} is heavily skewed (skewness {p.skew:.1f}); "
-                        "a log or quantile transform helps neural networks",
-                        column=p.name,
-                        severity="info",
-                    )
+        skewed = [
+            p for p in profiles if p.name != target and p.skew is not None and abs(p.skew) > HEAVY_SKEW
+        ]
+        if skewed:
+            # One alert for all of them: wide tables often have dozens.
+            shown = ", ".join(f"{p.name!r} ({p.skew:.1f})" for p in skewed[:5])
+            more = f" and {len(skewed) - 5} more" if len(skewed) > 5 else ""
+            self.alerts.append(
+                Alert(
+                    "skew",
+                    f"{len(skewed)} column(s) heavily skewed (|skewness| > {HEAVY_SKEW:g}): "
+                    f"{shown}{more}; a log or quantile transform helps neural networks",
+                    column=skewed[0].name if len(skewed) == 1 else None,
+                    severity="info",
                 )
+            )
 
     # -- whole-table readings --------------------------------------------------------
 

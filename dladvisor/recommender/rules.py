@@ -1,6 +1,6 @@
 """What the advisor knows, as data: when each technique fits, and what follows from it.
 
-The tables here encode ``TECHNIQUES.md``:
+The tables here encode the domain spec in ``docs/techniques.md``:
 
 - :data:`RULES` score the techniques. A rule fires when all its conditions hold for the
   data's facts (:func:`dladvisor.recommender.facts.facts`); its signed weight goes to one
