@@ -131,6 +131,10 @@ BAD_INPUTS = {
         lambda d: _write(d / "dup.csv", b"a,b,a\n1,2,3\n4,5,6\n"),
         ["dup.csv", "'a'"],
     ),
+    "text in no detectable encoding": (
+        lambda d: _write(d / "noise.csv", b"a,b\n" + bytes((i * 37 + 11) % 128 + 128 for i in range(600))),
+        ["noise.csv", "not UTF-8", "--encoding"],
+    ),
     "infinite values": (
         lambda d: _write(d / "inf.csv", b"x,y\n1.5,a\ninf,b\n2.5,a\n"),
         ["inf.csv", "'x'", "infinite"],
