@@ -40,7 +40,9 @@ def make_table(rows: int, seed: int = 0, missing: float = 0.05) -> pa.Table:
     cols["count_a"] = _with_missing(rng, rng.poisson(3, rows), missing)
     cols["age"] = _with_missing(rng, rng.integers(18, 90, rows), missing)
     cols["rating"] = _with_missing(rng, rng.integers(1, 6, rows), missing)
-    cols["region"] = _with_missing(rng, rng.choice(["north", "south", "east", "west"], rows), missing)
+    cols["region"] = _with_missing(
+        rng, rng.choice(["north", "south", "east", "west"], rows), missing
+    )
     cols["product"] = _with_missing(
         rng, np.char.add("P", rng.integers(0, 300, rows).astype(str)), missing
     )
@@ -53,8 +55,9 @@ def make_table(rows: int, seed: int = 0, missing: float = 0.05) -> pa.Table:
     )
     cols["last_seen"] = _with_missing(
         rng,
-        (start.astype("datetime64[s]") + rng.integers(0, 10**8, rows).astype("timedelta64[s]"))
-        .astype(str),
+        (
+            start.astype("datetime64[s]") + rng.integers(0, 10**8, rows).astype("timedelta64[s]")
+        ).astype(str),
         missing,
     )
     n_words = rng.integers(3, 9, rows)

@@ -31,8 +31,9 @@ from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-DOC = ROOT / "docs" / "benchmarks.md"
-START, END = "<!-- profile_speed:start -->", "<!-- profile_speed:end -->"
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from _doc import machine, write_section  # noqa: E402
 
 # Each snippet runs in its own interpreter and prints one JSON line with its seconds
 # (timed inside, around the work only) and its peak resident memory.
@@ -69,25 +70,6 @@ def _wall(argv: list[str]) -> float:
     return time.perf_counter() - start
 
 
-def _machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    memory = ""
-    try:
-        import psutil
-
-        memory = f", {psutil.virtual_memory().total / 2**30:.0f} GiB RAM"
-    except ImportError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores{memory}, {platform.system()} {platform.release()}"
-
-
 def _versions() -> str:
     import pyarrow
 
@@ -104,7 +86,6 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/ alone")
     args = parser.parse_args()
 
-    sys.path.insert(0, str(ROOT / "benchmarks"))
     from make_mixed_csv import write_csv
 
     args.data_dir.mkdir(parents=True, exist_ok=True)
@@ -121,11 +102,20 @@ def main() -> None:
         print(f"round {i + 1}/{args.repeat}", file=sys.stderr)
         arrow = _measure(READ_ARROW, big)
         prof = _measure(PROFILE, big)
-        arrow_wall = _wall([sys.executable, "-c", "import pyarrow.csv, sys; pyarrow.csv.read_csv(sys.argv[1])", str(big)])
+        arrow_wall = _wall(
+            [
+                sys.executable,
+                "-c",
+                "import pyarrow.csv, sys; pyarrow.csv.read_csv(sys.argv[1])",
+                str(big),
+            ]
+        )
         out = args.data_dir / f"run-{os.getpid()}-{i}"
         cli_wall = _wall(cli + ["profile", str(big), "--out", str(out)])
         small_out = args.data_dir / f"small-{os.getpid()}-{i}"
-        small_wall = _wall(cli + ["recommend", str(small), "--target", "species", "--out", str(small_out)])
+        small_wall = _wall(
+            cli + ["recommend", str(small), "--target", "species", "--out", str(small_out)]
+        )
         for folder in (out, small_out):
             for file in folder.iterdir():
                 file.unlink()
@@ -148,7 +138,13 @@ def main() -> None:
     mb = 1e6
     verdict = lambda ok: "yes" if ok else "**NO**"  # noqa: E731
     rows = [
-        ("`pyarrow.csv.read_csv` (in process)", f"{med['arrow_s']:.2f} s", f"{med['arrow_peak'] / mb:.0f} MB", "", ""),
+        (
+            "`pyarrow.csv.read_csv` (in process)",
+            f"{med['arrow_s']:.2f} s",
+            f"{med['arrow_peak'] / mb:.0f} MB",
+            "",
+            "",
+        ),
         (
             "read + profile with dladvisor (in process)",
             f"{med['profile_s']:.2f} s",
@@ -175,36 +171,25 @@ def main() -> None:
         "| measurement | time | peak memory | against the target | met |",
         "|---|---:|---:|---|---|",
     ] + [f"| {' | '.join(r)} |" for r in rows]
-    section = "\n".join(
-        [
-            START,
-            "## Profiling speed and memory",
-            "",
-            f"File: {args.rows:,} rows x 22 columns of mixed types, {size / mb:.0f} MB "
-            "(`benchmarks/make_mixed_csv.py`). Targets: at most 2x the time of "
-            "`pyarrow.csv.read_csv` on the same file and at most 3x the file size in peak "
-            "memory; a small CSV recommended in under 1.5 s.",
-            "",
-            f"Machine: {_machine()}. {_versions()}. Measured {date.today().isoformat()}, "
-            f"median of {args.repeat} rounds, each measurement in a fresh process.",
-            "",
-            *table,
-            "",
-            "Reproduce: `pip install -e .[bench] && python benchmarks/profile_speed.py`",
-            END,
-        ]
-    )
-    print(section)
+    lines = [
+        "## Profiling speed and memory",
+        "",
+        f"File: {args.rows:,} rows x 22 columns of mixed types, {size / mb:.0f} MB "
+        "(`benchmarks/make_mixed_csv.py`). Targets: at most 2x the time of "
+        "`pyarrow.csv.read_csv` on the same file and at most 3x the file size in peak "
+        "memory; a small CSV recommended in under 1.5 s.",
+        "",
+        f"Machine: {machine()}. {_versions()}. Measured {date.today().isoformat()}, "
+        f"median of {args.repeat} rounds, each measurement in a fresh process.",
+        "",
+        *table,
+        "",
+        "Reproduce: `pip install -e .[bench] && python benchmarks/profile_speed.py`",
+    ]
+    print("\n".join(lines))
     if not args.no_write:
-        text = DOC.read_text() if DOC.exists() else "# Benchmarks\n\nEach section is written by the script it names; rerun it to refresh.\n"
-        if START in text and END in text:
-            head, rest = text.split(START, 1)
-            text = head + section + rest.split(END, 1)[1]
-        else:
-            text = text.rstrip("\n") + "\n\n" + section + "\n"
-        DOC.parent.mkdir(exist_ok=True)
-        DOC.write_text(text)
-        print(f"written: {DOC}", file=sys.stderr)
+        write_section("profile_speed", lines)
+        print("written: docs/benchmarks.md", file=sys.stderr)
 
 
 if __name__ == "__main__":
