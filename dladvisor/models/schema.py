@@ -148,10 +148,12 @@ class TableSchema:
         return [f.name for f in self.features if f.name not in present]
 
     def inputs(self, table: pa.Table, source: str = "the table") -> dict[str, np.ndarray]:
-        """One array per input column, shaped ``(rows, 1)``: the model's raw inputs.
+        """One array per input column: the model's raw inputs.
 
-        Numbers and booleans become float32 with NaN for missing; categories become
-        text (object arrays) with ``""`` for missing.
+        Numbers and booleans become float32 arrays shaped ``(rows, 1)`` with NaN for
+        missing; categories become text, ``""`` for missing, in object arrays shaped
+        ``(rows,)`` - Keras turns text arrays into tensors only when they are 1-D, and
+        the model restores the axis itself.
 
         Raises:
             DataError: a needed column is missing (all of them are named).
@@ -213,7 +215,7 @@ class TableSchema:
 
 def _as_input(column: pa.ChunkedArray, kind: str) -> np.ndarray:
     if kind == "categorical":
-        return _texts(column).reshape(-1, 1)
+        return _texts(column)
     if kind == "boolean":
         return _booleans(column).reshape(-1, 1)
     return _floats(column).reshape(-1, 1)

@@ -1,0 +1,453 @@
+"""Saving a trained run, loading it back, and predicting on new rows.
+
+A saved model is two files in a run directory: ``model.keras`` (the Keras model, whose
+own layers do the preprocessing of raw column values) and ``metadata.json`` (the table
+schema, versions, settings and scores, marked ``"format": "dladvisor-model"``). Each file
+is written to a temporary name in the same folder and renamed into place, so an
+interrupted save leaves the previous complete file or none - never half of one.
+
+:func:`load` gives a :class:`TrainedModel`, whose :meth:`TrainedModel.predict` checks the
+columns of new data against the schema, feeds the raw values to the model and returns
+``predicted_<target>`` (plus ``probability_<class>`` per class for classification).
+
+Importing this module imports no TensorFlow; Keras is imported by the functions that
+save, load and run a model.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+import os
+import platform
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+import numpy as np
+import pyarrow as pa
+
+from dladvisor.errors import ConfigError, DataError
+from dladvisor.models.schema import TableSchema
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    import pandas as pd
+
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "METADATA_FILE",
+    "MODEL_FILE",
+    "TrainedModel",
+    "library_versions",
+    "load",
+    "save_model_run",
+    "write_predictions",
+]
+
+#: The marker in ``metadata.json`` that says the run directory is ours.
+FORMAT = "dladvisor-model"
+#: The layout version of ``metadata.json``; a newer one needs a newer dladvisor.
+FORMAT_VERSION = 1
+MODEL_FILE = "model.keras"
+METADATA_FILE = "metadata.json"
+
+# Keys save_model_run fills itself; a caller's metadata may not replace them, because
+# load() relies on them to recognise and rebuild the model.
+_RESERVED = ("format", "format_version", "dladvisor_version", "versions", "schema")
+# Keys every metadata.json has, null when the caller did not give them.
+_STANDARD = ("technique", "hyperparameters", "metrics", "baseline_metrics", "seed")
+# Distribution names of the libraries whose versions are recorded; the first installed
+# name of each entry is reported (TensorFlow ships under several names).
+_LIBRARIES = {
+    "tensorflow": ("tensorflow", "tensorflow-cpu", "tensorflow-macos", "tf-nightly"),
+    "keras": ("keras",),
+    "keras_tuner": ("keras-tuner",),
+    "numpy": ("numpy",),
+    "pandas": ("pandas",),
+    "pyarrow": ("pyarrow",),
+    "scikit-learn": ("scikit-learn",),
+}
+_LAYERS_MODULE = "dladvisor.models.layers"
+_PREDICT_BATCH = 1024
+
+
+def _not_ours(path: Path, why: str) -> DataError:
+    return DataError(
+        f"{path} is not a dladvisor model ({why}): expected a run directory holding "
+        f"{MODEL_FILE} and {METADATA_FILE}; train one with `dladvisor train`"
+    )
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    line = text[0] if text else type(exc).__name__
+    return line if len(line) <= 200 else line[:197] + "..."
+
+
+# -- saving --------------------------------------------------------------------------
+
+
+def library_versions() -> dict[str, str | None]:
+    """Versions of Python and the libraries a model depends on (None: not installed)."""
+    versions: dict[str, str | None] = {"python": platform.python_version()}
+    for key, names in _LIBRARIES.items():
+        versions[key] = None
+        for name in names:
+            try:
+                versions[key] = importlib_metadata.version(name)
+                break
+            except importlib_metadata.PackageNotFoundError:
+                continue
+    return versions
+
+
+def save_model_run(run_dir: Path, model: Any, *, schema: TableSchema, metadata: dict) -> None:
+    """Write ``model.keras`` and ``metadata.json`` into the existing folder ``run_dir``.
+
+    Each file is written under a temporary name in ``run_dir`` and renamed over the final
+    name in one step, so an interrupted save (an error or Ctrl-C) leaves the previous
+    complete file, or none, and no temporary file.
+
+    Args:
+        run_dir: an existing directory (a run directory).
+        model: the trained Keras model, inputs keyed by the schema's feature names.
+        schema: the table schema the model was trained with.
+        metadata: stored as given alongside the standard keys; ``technique``,
+            ``hyperparameters``, ``metrics`` (on the test part), ``baseline_metrics`` and
+            ``seed`` are expected here and recorded as null when absent; ``created``
+            defaults to now (UTC, ISO 8601). Values must be JSON-like (NumPy scalars and
+            arrays, tuples and paths are converted; NaN and infinity become null).
+
+    Raises:
+        ConfigError: ``run_dir`` is not an existing directory, or ``metadata`` uses a
+            reserved key (format, format_version, dladvisor_version, versions, schema).
+    """
+    from dladvisor import __version__
+
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise ConfigError(f"{run_dir}: not an existing directory; create the run directory first")
+    clash = sorted(set(metadata) & set(_RESERVED))
+    if clash:
+        raise ConfigError(
+            f"metadata keys {', '.join(repr(c) for c in clash)} are written by dladvisor "
+            "itself; rename them"
+        )
+    record: dict[str, Any] = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "dladvisor_version": __version__,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "versions": library_versions(),
+        "schema": schema.to_dict(),
+    }
+    record.update({key: None for key in _STANDARD})
+    record.update(metadata)
+    text = json.dumps(_jsonable(record), indent=2, allow_nan=False) + "\n"
+
+    # The model first: metadata.json is what marks the folder as a model, so it only
+    # appears (or changes) once the model it describes is complete.
+    _write_atomically(run_dir / MODEL_FILE, lambda tmp: model.save(str(tmp)))
+    _write_atomically(run_dir / METADATA_FILE, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def _write_atomically(final: Path, write: Callable[[Path], Any]) -> None:
+    # The temporary keeps the final suffix: Keras refuses to save to a name that does not
+    # end in ".keras". The writer creates it (not mkstemp) so the file gets the usual
+    # permissions rather than mkstemp's owner-only ones.
+    tmp = final.parent / f".{final.name}.{secrets.token_hex(6)}.partial{final.suffix}"
+    try:
+        write(tmp)
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, final)
+    except BaseException:  # KeyboardInterrupt too: never leave the partial file behind
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = sorted(value, key=str) if isinstance(value, (set, frozenset)) else value
+        return [_jsonable(v) for v in items]
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist())
+    if isinstance(value, np.generic):
+        return _jsonable(value.item())
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, (str, int, bool)) or value is None:
+        return value
+    if isinstance(value, (Path, datetime)):
+        return str(value)
+    raise ConfigError(
+        f"metadata value {value!r} ({type(value).__name__}) cannot be stored in "
+        f"{METADATA_FILE}; pass numbers, text, lists or dicts"
+    )
+
+
+# -- loading -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    """A saved model with the schema and metadata it was trained with.
+
+    Attributes:
+        schema: the table schema: input columns, their kinds, the target and its classes.
+        metadata: the contents of ``metadata.json``.
+        model: the Keras model.
+        path: the ``model.keras`` file it was loaded from.
+    """
+
+    schema: TableSchema
+    metadata: dict[str, Any]
+    model: Any = field(repr=False)
+    path: Path
+
+    def predict(
+        self, data: "str | Path | pa.Table | pd.DataFrame", *, id_column: str | None = None
+    ) -> "pa.Table | pd.DataFrame":
+        """Predictions for every row of ``data``; see :meth:`predict_with_notes`."""
+        result, _ = self.predict_with_notes(data, id_column=id_column)
+        return result
+
+    def predict_with_notes(
+        self, data: "str | Path | pa.Table | pd.DataFrame", *, id_column: str | None = None
+    ) -> "tuple[pa.Table | pd.DataFrame, tuple[str, ...]]":
+        """Predictions for every row of ``data``, and notes on how the data was used.
+
+        Args:
+            data: a file to read with :func:`dladvisor.read`, a ``pyarrow.Table`` or a
+                ``pandas.DataFrame``, holding at least the schema's input columns.
+            id_column: a column of ``data`` copied unchanged as the first output column,
+                so predictions can be joined back to their rows.
+
+        Returns:
+            The predictions - a ``pandas.DataFrame`` when ``data`` is one, otherwise a
+            ``pyarrow.Table`` - with columns ``[id_column]``, ``predicted_<target>`` and,
+            for classification, ``probability_<class>`` per class in the schema's class
+            order. And the notes: the columns of ``data`` the model does not use.
+
+        Raises:
+            DataError: input columns are missing (all are named), ``id_column`` is not in
+                the data or clashes with a prediction column, or the file cannot be read.
+            ConfigError: ``data`` is none of the accepted types.
+        """
+        table, source, as_pandas = _as_table(data)
+        missing = self.schema.missing_columns(table)
+        if missing:
+            raise DataError(
+                f"{source}: missing column(s) {', '.join(repr(m) for m in missing)} that the "
+                "model needs; add them (values may be blank) or use data laid out like "
+                "the training table"
+            )
+        if id_column is not None and id_column not in table.column_names:
+            raise DataError(
+                f"{source}: id column {id_column!r} is not in the data (columns: "
+                f"{', '.join(table.column_names)}); pass one of these or leave the id out"
+            )
+        used = {f.name for f in self.schema.features}
+        unused = [c for c in table.column_names if c not in used and c != id_column]
+        notes: tuple[str, ...] = ()
+        if unused:
+            shown = ", ".join(
+                repr(c) + (" (the target)" if c == self.schema.target.name else "") for c in unused
+            )
+            notes = (f"ignored {len(unused)} column(s) the model does not use: {shown}",)
+
+        outputs = self._run(self.schema.inputs(table, source), table.num_rows)
+        columns: dict[str, pa.Array] = {}
+        if id_column is not None:
+            columns[id_column] = table.column(id_column)
+        predictions = self._output_columns(outputs)
+        if id_column in predictions:
+            raise DataError(
+                f"{source}: id column {id_column!r} has the name of a prediction column; "
+                "rename it in the data"
+            )
+        columns.update(predictions)
+        result = pa.table(columns)
+        return (result.to_pandas() if as_pandas else result), notes
+
+    def _run(self, inputs: dict[str, np.ndarray], rows: int) -> np.ndarray:
+        width = len(self.schema.target.classes) if self.schema.target.kind == "multiclass" else 1
+        if rows == 0:  # Keras cannot predict on an empty batch; nothing to compute anyway
+            return np.zeros((0, width), dtype=np.float64)
+        out = self.model.predict(inputs, batch_size=_PREDICT_BATCH, verbose=0)
+        return np.asarray(out, dtype=np.float64).reshape(rows, -1)
+
+    def _output_columns(self, outputs: np.ndarray) -> dict[str, pa.Array]:
+        target = self.schema.target
+        predicted = f"predicted_{target.name}"
+        if not target.is_classification:
+            self._check_width(outputs, 1)
+            return {predicted: pa.array(outputs[:, 0], type=pa.float64())}
+        classes = target.classes
+        if target.kind == "binary":
+            self._check_width(outputs, 1)
+            proba = np.column_stack([1.0 - outputs[:, 0], outputs[:, 0]])
+        else:
+            self._check_width(outputs, len(classes))
+            proba = outputs
+        labels = np.asarray(classes, dtype=object)[proba.argmax(axis=1)] if len(proba) else []
+        columns = {predicted: pa.array(list(labels), type=pa.string())}
+        for i, label in enumerate(classes):
+            columns[f"probability_{label}"] = pa.array(proba[:, i], type=pa.float64())
+        return columns
+
+    def _check_width(self, outputs: np.ndarray, expected: int) -> None:
+        if outputs.shape[1] != expected:
+            raise DataError(
+                f"{self.path}: the model gives {outputs.shape[1]} output(s) per row but its "
+                f"{METADATA_FILE} expects {expected} for a {self.schema.target.kind} target; "
+                "the run directory is inconsistent - train the model again"
+            )
+
+
+def load(path: str | Path) -> TrainedModel:
+    """Load a model saved by :func:`save_model_run`.
+
+    Args:
+        path: a run directory holding ``model.keras`` and ``metadata.json``, or a
+            ``.keras`` file (or the ``metadata.json``) with the other file beside it.
+
+    Raises:
+        DataFileNotFoundError: ``path`` does not exist.
+        DataError: ``path`` is not a dladvisor model (no ``metadata.json``, no format
+            marker, no ``model.keras``), was saved by a newer dladvisor, or the model file
+            is corrupt or unreadable.
+    """
+    from dladvisor.errors import DataFileNotFoundError
+
+    path = Path(path)
+    if not path.exists():
+        raise DataFileNotFoundError(
+            f"{path} does not exist; give a run directory made by `dladvisor train`"
+        )
+    if path.is_dir():
+        model_path, meta_path = path / MODEL_FILE, path / METADATA_FILE
+    elif path.name == METADATA_FILE:
+        model_path, meta_path = path.parent / MODEL_FILE, path
+    elif path.suffix == ".keras":
+        model_path, meta_path = path, path.parent / METADATA_FILE
+    else:
+        raise _not_ours(path, "not a folder or a .keras file")
+
+    if not meta_path.is_file():
+        raise _not_ours(path, f"no {METADATA_FILE}")
+    try:
+        record = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeError, ValueError) as exc:
+        raise _not_ours(meta_path, f"unreadable JSON: {_first_line(exc)}") from exc
+    if not isinstance(record, dict) or record.get("format") != FORMAT:
+        raise _not_ours(meta_path, f"no \"format\": \"{FORMAT}\" marker")
+    version = record.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise DataError(
+            f"{meta_path}: saved in model format version {version!r}, this dladvisor reads "
+            f"up to {FORMAT_VERSION}; upgrade dladvisor (pip install -U dladvisor)"
+        )
+    try:
+        schema = TableSchema.from_dict(record["schema"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise DataError(
+            f"{meta_path}: the schema is incomplete ({_first_line(exc)}); the file was "
+            "edited or damaged - train the model again with `dladvisor train`"
+        ) from exc
+    if not model_path.is_file():
+        raise _not_ours(path, f"no {MODEL_FILE}")
+    return TrainedModel(schema=schema, metadata=record, model=_load_keras(model_path), path=model_path)
+
+
+def _load_keras(model_path: Path) -> Any:
+    import zipfile
+
+    import keras
+
+    # A .keras file is a zip archive; Keras reports a damaged one as "File not found",
+    # which would send the user looking for the wrong problem.
+    if not zipfile.is_zipfile(model_path):
+        raise DataError(
+            f"{model_path}: not a Keras model file (not a zip archive); the file is corrupt "
+            "or incomplete - train the model again with `dladvisor train`"
+        )
+    try:
+        # Registers dladvisor's own layers with Keras; a tree without that module (only
+        # plain Keras layers in use) still loads.
+        importlib.import_module(_LAYERS_MODULE)
+    except ModuleNotFoundError as exc:
+        if exc.name != _LAYERS_MODULE:
+            raise
+    try:
+        # compile=False: predictions need no optimizer or loss, and skipping them avoids
+        # failures from training-only settings.
+        return keras.saving.load_model(model_path, compile=False)
+    except Exception as exc:  # Keras raises many kinds for a damaged zip or config
+        raise DataError(
+            f"{model_path}: cannot be read as a Keras model ({_first_line(exc)}); the file "
+            "is corrupt or incomplete - train the model again with `dladvisor train`"
+        ) from exc
+
+
+def _as_table(data: Any) -> tuple[pa.Table, str, bool]:
+    """``data`` as a pyarrow Table, a name for messages, and whether it was pandas."""
+    if isinstance(data, pa.Table):
+        return data, "the table", False
+    if isinstance(data, (str, os.PathLike)):
+        from dladvisor.data import TabularDataset, read
+
+        dataset = read(Path(data))
+        if not isinstance(dataset, TabularDataset):
+            raise DataError(
+                f"{data}: holds {dataset.kind} data, but this model predicts on tables; give "
+                "a CSV, Parquet, JSON Lines or Excel file"
+            )
+        return dataset.table, str(data), False
+    import pandas as pd
+
+    if isinstance(data, pd.DataFrame):
+        try:
+            return pa.Table.from_pandas(data, preserve_index=False), "the DataFrame", True
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
+            raise DataError(
+                f"the DataFrame cannot be converted to a table ({_first_line(exc)}); give "
+                "each column values of one type"
+            ) from exc
+    raise ConfigError(
+        f"cannot predict on a {type(data).__name__}; pass a file path, a pyarrow.Table or "
+        "a pandas.DataFrame"
+    )
+
+
+def write_predictions(table: "pa.Table | pd.DataFrame", path: str | Path) -> Path:
+    """Write predictions as CSV (with a header) to ``path`` atomically; returns the path.
+
+    The file is written under a temporary name in the same folder and renamed into place,
+    so readers never see half a file and a failed write leaves any earlier file intact.
+
+    Raises:
+        ConfigError: the folder of ``path`` does not exist or cannot be written.
+    """
+    from pyarrow import csv
+
+    path = Path(path)
+    if not isinstance(table, pa.Table):
+        table = pa.Table.from_pandas(table, preserve_index=False)
+    if not path.parent.is_dir():
+        raise ConfigError(f"{path}: the folder {path.parent} does not exist; create it first")
+    try:
+        _write_atomically(path, lambda tmp: csv.write_csv(table, tmp))
+    except OSError as exc:
+        raise ConfigError(
+            f"{path}: cannot write the predictions ({exc.strerror or _first_line(exc)}); "
+            "choose a writable location"
+        ) from exc
+    return path

@@ -1,0 +1,640 @@
+"""The multilayer perceptron for tables: a keras-tuner HyperModel.
+
+:class:`MLPHyperModel` defines the search space (``build(hp)``) and how a trial trains
+(``fit``); the tuner decides what to try. It is configured from the data only through
+the :class:`~dladvisor.models.schema.TableSchema` and the training rows'
+:class:`~dladvisor.models.preprocessing.PreprocessingStats`.
+
+Every tunable setting is either a fixed value or ``None``, meaning "tune it within the
+documented default range" (AutoKeras' convention). The search space:
+
+================  =========================================  ==========================
+setting           hyperparameter(s) and range                 default
+================  =========================================  ==========================
+num_layers        ``num_layers``: int 1-3                     2
+units             ``units_0``..``units_2`` (one per layer,    128
+                  active up to ``num_layers``): 32, 64, 128,
+                  256, 512
+dropout           ``dropout``: 0.0-0.5, step 0.1              0.0
+batch_norm        ``batch_norm``: bool                        False
+activation        ``activation``: relu, gelu, swish, tanh     relu
+optimizer         ``optimizer``: adam, adamw, sgd (momentum   adam
+                  0.9, Nesterov), rmsprop
+learning_rate     ``learning_rate``: 1e-4-1e-2, log scale     1e-3
+batch_size        ``batch_size``: 16, 32, 64, 128, 256 - only  32 (or the largest left)
+                  sizes up to a quarter of the training rows
+                  (16 is always kept), so even tiny data get
+                  a few steps per epoch
+epochs            ``epochs``: 10-100, step 10 (the most        50
+                  epochs of a trial; an ``epochs`` passed to
+                  ``fit``, as Hyperband does, wins)
+================  =========================================  ==========================
+
+The built model takes a dict keyed by the exact column names and does its own
+preprocessing (imputing, standardising, vocabulary look-up), so it predicts on raw values.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import re
+import warnings
+from typing import Any, Callable, Mapping, Sequence
+
+import keras
+import keras_tuner
+import numpy as np
+
+from dladvisor.errors import ConfigError, DataError
+from dladvisor.models.layers import Destandardise, ImputeMissing
+from dladvisor.models.preprocessing import PreprocessingStats, as_keras_inputs
+from dladvisor.models.schema import TableSchema
+
+__all__ = [
+    "ACTIVATIONS",
+    "BATCH_SIZES",
+    "DROPOUT_RANGE",
+    "EPOCHS_RANGE",
+    "LEARNING_RATE_RANGE",
+    "MAX_ONE_HOT_LEVELS",
+    "NUM_LAYERS_RANGE",
+    "OPTIMIZERS",
+    "REGRESSION_LOSSES",
+    "UNITS_CHOICES",
+    "MLPHyperModel",
+    "build_fixed",
+    "class_weights",
+    "fixed_hyperparameters",
+    "input_names",
+]
+
+#: Hidden layers (inclusive range).
+NUM_LAYERS_RANGE = (1, 3)
+#: Units of a hidden layer.
+UNITS_CHOICES = (32, 64, 128, 256, 512)
+#: Dropout after every hidden layer (inclusive range, step 0.1).
+DROPOUT_RANGE = (0.0, 0.5)
+#: Activations of the hidden layers.
+ACTIVATIONS = ("relu", "gelu", "swish", "tanh")
+#: Learning rate (inclusive range, sampled on a log scale).
+LEARNING_RATE_RANGE = (1e-4, 1e-2)
+#: Batch sizes, before capping by the number of training rows.
+BATCH_SIZES = (16, 32, 64, 128, 256)
+#: The most epochs of a trial (inclusive range, step 10).
+EPOCHS_RANGE = (10, 100)
+#: Losses a regression model can train with (a fixed setting, never tuned: losses of
+#: different kinds cannot be compared across trials).
+REGRESSION_LOSSES = ("mse", "huber")
+#: A categorical column with at most this many kept categories is one-hot encoded;
+#: one with more is embedded, which keeps the first layer small.
+MAX_ONE_HOT_LEVELS = 32
+
+
+def _optimizer_factories() -> dict[str, Callable[[float], keras.optimizers.Optimizer]]:
+    return {
+        "adam": lambda lr: keras.optimizers.Adam(learning_rate=lr),
+        "adamw": lambda lr: keras.optimizers.AdamW(learning_rate=lr),
+        # Plain SGD is hopeless within a short trial; momentum makes it a fair contender.
+        "sgd": lambda lr: keras.optimizers.SGD(learning_rate=lr, momentum=0.9, nesterov=True),
+        "rmsprop": lambda lr: keras.optimizers.RMSprop(learning_rate=lr),
+    }
+
+
+#: Optimizers, by the names the ``optimizer`` setting takes.
+OPTIMIZERS = tuple(_optimizer_factories())
+
+# Every layer the model makes besides its inputs is named "mlp_..."; no input name starts
+# so (see input_names), so a column can never collide with an internal layer.
+_INTERNAL_PREFIX = "mlp_"
+
+
+class MLPHyperModel(keras_tuner.HyperModel):
+    """A multilayer perceptron over a table's numeric, boolean and categorical columns.
+
+    Args:
+        schema: the table's inputs and target.
+        stats: statistics of the training rows (for a regression target they must
+            include the target's mean and spread: pass ``targets`` to
+            :meth:`PreprocessingStats.from_inputs`).
+        class_weight: class index -> weight for classification (for example from
+            :func:`class_weights` when the profile flags an imbalance); passed to
+            ``model.fit``. ``None``: every class weighs the same.
+        num_layers: hidden layers; ``None`` tunes 1-3.
+        units: units of every hidden layer (one int), or one per layer (a sequence,
+            which also fixes ``num_layers``); ``None`` tunes each layer among
+            :data:`UNITS_CHOICES`.
+        dropout: dropout rate after each hidden layer, in [0, 1); ``None`` tunes 0-0.5.
+        batch_norm: batch normalisation after each hidden layer; ``None`` tunes it.
+        activation: one of :data:`ACTIVATIONS`; ``None`` tunes among them.
+        optimizer: one of :data:`OPTIMIZERS`; ``None`` tunes among them.
+        learning_rate: ``None`` tunes 1e-4-1e-2 on a log scale.
+        batch_size: ``None`` tunes among :data:`BATCH_SIZES`, capped by the training
+            rows.
+        epochs: the most epochs of a trial; ``None`` tunes 10-100. An ``epochs`` given
+            to :meth:`fit` wins.
+        loss: regression loss, one of :data:`REGRESSION_LOSSES` (ignored for
+            classification).
+        name: the HyperModel's name.
+        tunable: whether the tuner may tune this HyperModel's hyperparameters.
+
+    Raises:
+        ConfigError: a setting is out of range, ``stats`` do not match ``schema``, or
+            ``class_weight`` is given for a regression target.
+    """
+
+    def __init__(
+        self,
+        schema: TableSchema,
+        stats: PreprocessingStats,
+        *,
+        class_weight: Mapping[int, float] | None = None,
+        num_layers: int | None = None,
+        units: int | Sequence[int] | None = None,
+        dropout: float | None = None,
+        batch_norm: bool | None = None,
+        activation: str | None = None,
+        optimizer: str | None = None,
+        learning_rate: float | None = None,
+        batch_size: int | None = None,
+        epochs: int | None = None,
+        loss: str = "mse",
+        name: str = "mlp",
+        tunable: bool = True,
+    ) -> None:
+        super().__init__(name=name, tunable=tunable)
+        _check_stats(schema, stats)
+        self.schema = schema
+        self.stats = stats
+        self.class_weight = _check_class_weight(schema, class_weight)
+
+        if units is not None and not isinstance(units, int):
+            units = tuple(units)
+            if not units:
+                raise ConfigError("units must be an int or a non-empty list of ints")
+            if num_layers is not None and num_layers != len(units):
+                raise ConfigError(
+                    f"units gives {len(units)} layer sizes but num_layers is {num_layers}; "
+                    "give one size per layer or leave num_layers out"
+                )
+            num_layers = len(units)
+            for size in units:
+                _check_int("units", size, 1)
+        elif units is not None:
+            _check_int("units", units, 1)
+        if num_layers is not None:
+            _check_int("num_layers", num_layers, 1)
+        if dropout is not None and not 0.0 <= float(dropout) < 1.0:
+            raise ConfigError(f"dropout must be in [0, 1); received {dropout}")
+        if activation is not None and activation not in ACTIVATIONS:
+            raise ConfigError(
+                f"activation must be one of {', '.join(ACTIVATIONS)}; received {activation!r}"
+            )
+        if optimizer is not None and optimizer not in OPTIMIZERS:
+            raise ConfigError(
+                f"optimizer must be one of {', '.join(OPTIMIZERS)}; received {optimizer!r}"
+            )
+        if learning_rate is not None and not (math.isfinite(learning_rate) and learning_rate > 0):
+            raise ConfigError(f"learning_rate must be positive; received {learning_rate}")
+        if batch_size is not None:
+            _check_int("batch_size", batch_size, 1)
+        if epochs is not None:
+            _check_int("epochs", epochs, 1)
+        if loss not in REGRESSION_LOSSES:
+            raise ConfigError(
+                f"loss must be one of {', '.join(REGRESSION_LOSSES)}; received {loss!r}"
+            )
+
+        self.num_layers = num_layers
+        self.units = units
+        self.dropout = dropout
+        self.batch_norm = batch_norm
+        self.activation = activation
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.loss = loss
+
+    # -- the search space ------------------------------------------------------------
+
+    def build(self, hp: keras_tuner.HyperParameters) -> keras.Model:
+        """A compiled model for the hyperparameters ``hp`` (registering any it lacks).
+
+        The batch size and epochs are registered here too, although :meth:`fit` uses
+        them, so the whole space is known after one build.
+        """
+        inputs, features = self._inputs_and_features()
+        x = features
+        for i, size in enumerate(self._layer_units(hp)):
+            x = keras.layers.Dense(size, name=f"{_INTERNAL_PREFIX}hidden_{i}")(x)
+            if self._value(hp, "batch_norm"):
+                x = keras.layers.BatchNormalization(name=f"{_INTERNAL_PREFIX}batch_norm_{i}")(x)
+            x = keras.layers.Activation(
+                self._value(hp, "activation"), name=f"{_INTERNAL_PREFIX}activation_{i}"
+            )(x)
+            rate = self._value(hp, "dropout")
+            if rate > 0:
+                x = keras.layers.Dropout(rate, name=f"{_INTERNAL_PREFIX}dropout_{i}")(x)
+        outputs = self._head(x)
+        with warnings.catch_warnings():
+            # Keys are the column names and tensor names their sanitised forms, on
+            # purpose (Keras names allow fewer characters than columns); Keras maps
+            # inputs by key all the same but warns on every build.
+            warnings.filterwarnings("ignore", message="When providing `inputs` as a dict")
+            model = keras.Model(inputs=inputs, outputs=outputs, name=self.name)
+
+        optimizer = _optimizer_factories()[self._value(hp, "optimizer")](
+            self._value(hp, "learning_rate")
+        )
+        self._compile(model, optimizer)
+        self._batch_size(hp)
+        self._epochs(hp)
+        return model
+
+    def fit(self, hp: keras_tuner.HyperParameters, model: keras.Model, *args: Any, **kwargs: Any):
+        """Trains ``model`` with the trial's batch size, epochs and class weights.
+
+        Arguments are those of ``keras.Model.fit``. ``batch_size``, ``epochs`` and
+        ``class_weight`` given here win over the hyperparameters and the constructor;
+        no batch size is passed for data that batches itself (a ``tf.data.Dataset`` or a
+        ``keras.utils.PyDataset``). Dict inputs from ``TableSchema.inputs`` are accepted
+        as they are (see :func:`~dladvisor.models.preprocessing.as_keras_inputs`).
+
+        Returns:
+            The ``keras.callbacks.History`` of the training.
+        """
+        args = list(args)
+        if args:
+            x = args[0] = _prepared(args[0])
+        elif "x" in kwargs:
+            x = kwargs["x"] = _prepared(kwargs["x"])
+        else:
+            x = None
+        validation = kwargs.get("validation_data")
+        if isinstance(validation, (tuple, list)) and validation:
+            kwargs["validation_data"] = (_prepared(validation[0]), *validation[1:])
+
+        batch_size = self._batch_size(hp)
+        if "batch_size" not in kwargs and not _batches_itself(x):
+            kwargs["batch_size"] = batch_size
+        epochs = self._epochs(hp)
+        kwargs.setdefault("epochs", epochs)
+        if self.class_weight is not None and "class_weight" not in kwargs:
+            kwargs["class_weight"] = dict(self.class_weight)
+        return model.fit(*args, **kwargs)
+
+    # -- hyperparameters -------------------------------------------------------------
+
+    def _value(self, hp: keras_tuner.HyperParameters, name: str) -> Any:
+        """The fixed setting ``name``, or the trial's value of its hyperparameter."""
+        fixed = getattr(self, name)
+        if fixed is not None:
+            return fixed
+        if name == "dropout":
+            low, high = DROPOUT_RANGE
+            return hp.Float("dropout", low, high, step=0.1, default=0.0)
+        if name == "batch_norm":
+            return hp.Boolean("batch_norm", default=False)
+        if name == "activation":
+            return hp.Choice("activation", list(ACTIVATIONS), default="relu")
+        if name == "optimizer":
+            return hp.Choice("optimizer", list(OPTIMIZERS), default="adam")
+        if name == "learning_rate":
+            low, high = LEARNING_RATE_RANGE
+            return hp.Float("learning_rate", low, high, sampling="log", default=1e-3)
+        raise ValueError(f"no hyperparameter for the setting {name!r}")
+
+    def _layer_units(self, hp: keras_tuner.HyperParameters) -> list[int]:
+        if isinstance(self.units, tuple):
+            return list(self.units)
+        if self.num_layers is not None:
+            count = self.num_layers
+            if isinstance(self.units, int):
+                return [self.units] * count
+            return [self._units_hp(hp, i) for i in range(count)]
+        low, high = NUM_LAYERS_RANGE
+        count = hp.Int("num_layers", low, high, default=2)
+        if isinstance(self.units, int):
+            return [self.units] * count
+        sizes = []
+        for i in range(high):
+            # Layer i exists only when num_layers > i; the scope lets the tuner know
+            # that units_i is irrelevant otherwise, yet keeps it in the space.
+            with hp.conditional_scope("num_layers", list(range(i + 1, high + 1))):
+                size = self._units_hp(hp, i)
+            if i < count:
+                sizes.append(size)
+        return sizes
+
+    @staticmethod
+    def _units_hp(hp: keras_tuner.HyperParameters, i: int) -> int:
+        return hp.Choice(f"units_{i}", list(UNITS_CHOICES), default=128)
+
+    def _batch_size(self, hp: keras_tuner.HyperParameters) -> int:
+        if self.batch_size is not None:
+            return self.batch_size
+        # At least four steps an epoch on small data; 16 stays so there is a choice.
+        limit = max(BATCH_SIZES[0], self.stats.rows // 4)
+        sizes = [size for size in BATCH_SIZES if size <= limit]
+        default = 32 if 32 in sizes else sizes[-1]
+        return hp.Choice("batch_size", sizes, default=default)
+
+    def _epochs(self, hp: keras_tuner.HyperParameters) -> int:
+        if self.epochs is not None:
+            return self.epochs
+        low, high = EPOCHS_RANGE
+        return hp.Int("epochs", low, high, step=10, default=50)
+
+    # -- the network -----------------------------------------------------------------
+
+    def _inputs_and_features(self) -> tuple[dict[str, keras.KerasTensor], keras.KerasTensor]:
+        """One input per column, keyed by column name, and their preprocessed concat."""
+        names = input_names([f.name for f in self.schema.features])
+        inputs: dict[str, keras.KerasTensor] = {}
+        numeric, parts = [], []
+        for index, feature in enumerate(self.schema.features):
+            categorical = feature.kind == "categorical"
+            tensor = keras.Input(
+                shape=(1,), dtype="string" if categorical else "float32", name=names[index]
+            )
+            inputs[feature.name] = tensor
+            if categorical:
+                parts.append(self._categorical(feature.name, tensor, len(parts)))
+            else:
+                numeric.append(feature.name)
+        if numeric:
+            parts.insert(0, self._numeric(numeric, [inputs[n] for n in numeric]))
+        if len(parts) == 1:
+            return inputs, parts[0]
+        return inputs, keras.layers.Concatenate(name=f"{_INTERNAL_PREFIX}features")(parts)
+
+    def _numeric(self, names: list[str], tensors: list[keras.KerasTensor]) -> keras.KerasTensor:
+        # All numbers go through one impute and one normalisation layer: two layers
+        # however many columns, rather than two per column.
+        x = tensors[0]
+        if len(tensors) > 1:
+            x = keras.layers.Concatenate(name=f"{_INTERNAL_PREFIX}numeric")(tensors)
+        stats = [self.stats.numeric[name] for name in names]
+        flags = [s.has_missing for s in stats]
+        x = ImputeMissing(
+            fill_value=[s.mean for s in stats],
+            add_indicator=flags,
+            name=f"{_INTERNAL_PREFIX}impute",
+        )(x)
+        # The "was missing" indicators are appended after the values and stay 0/1.
+        indicators = sum(flags)
+        return keras.layers.Normalization(
+            mean=[s.mean for s in stats] + [0.0] * indicators,
+            variance=[s.variance for s in stats] + [1.0] * indicators,
+            name=f"{_INTERNAL_PREFIX}normalize",
+        )(x)
+
+    def _categorical(self, name: str, tensor: keras.KerasTensor, index: int) -> keras.KerasTensor:
+        vocabulary = list(self.stats.categorical[name].vocabulary)
+        if not vocabulary:
+            # Every training value was missing; StringLookup refuses an empty vocabulary,
+            # and "" as the only level turns the column into a harmless "was missing" flag.
+            vocabulary = [""]
+        prefix = f"{_INTERNAL_PREFIX}{index}_"
+        if len(vocabulary) <= MAX_ONE_HOT_LEVELS:
+            return keras.layers.StringLookup(
+                vocabulary=vocabulary,
+                num_oov_indices=1,
+                output_mode="one_hot",
+                name=f"{prefix}lookup",
+            )(tensor)
+        ids = keras.layers.StringLookup(
+            vocabulary=vocabulary, num_oov_indices=1, name=f"{prefix}lookup"
+        )(tensor)
+        levels = len(vocabulary) + 1
+        # fast.ai's rule of thumb for embedding sizes, capped to keep trials quick.
+        size = min(50, max(2, round(1.6 * levels**0.56)))
+        x = keras.layers.Embedding(levels, size, name=f"{prefix}embedding")(ids)
+        return keras.layers.Reshape((size,), name=f"{prefix}flatten")(x)
+
+    def _head(self, x: keras.KerasTensor) -> keras.KerasTensor:
+        target = self.schema.target
+        if target.kind == "binary":
+            return keras.layers.Dense(1, activation="sigmoid", name=f"{_INTERNAL_PREFIX}output")(x)
+        if target.kind == "multiclass":
+            return keras.layers.Dense(
+                len(target.classes), activation="softmax", name=f"{_INTERNAL_PREFIX}output"
+            )(x)
+        z = keras.layers.Dense(1, name=f"{_INTERNAL_PREFIX}standardised_output")(x)
+        return Destandardise(
+            mean=self.stats.target_mean,
+            std=self.stats.target_std,
+            name=f"{_INTERNAL_PREFIX}output",
+        )(z)
+
+    def _compile(self, model: keras.Model, optimizer: keras.optimizers.Optimizer) -> None:
+        kind = self.schema.target.kind
+        if kind == "binary":
+            model.compile(
+                optimizer=optimizer,
+                loss=keras.losses.BinaryCrossentropy(),
+                metrics=[
+                    keras.metrics.BinaryAccuracy(name="accuracy"),
+                    keras.metrics.AUC(name="auc"),
+                ],
+            )
+        elif kind == "multiclass":
+            model.compile(
+                optimizer=optimizer,
+                loss=keras.losses.SparseCategoricalCrossentropy(),
+                metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+            )
+        else:
+            std = self.stats.target_std
+            # The output is in the target's units; weighting the loss by 1/std^2 (and a
+            # Huber threshold of one std) makes it the loss of the standardised target,
+            # so learning rates mean the same whatever the units. Metrics stay in units.
+            loss = (
+                keras.losses.Huber(delta=std)
+                if self.loss == "huber"
+                else keras.losses.MeanSquaredError()
+            )
+            model.compile(
+                optimizer=optimizer,
+                loss=loss,
+                loss_weights=[1.0 / std**2],
+                metrics=[
+                    keras.metrics.RootMeanSquaredError(name="rmse"),
+                    keras.metrics.MeanAbsoluteError(name="mae"),
+                ],
+            )
+
+
+def input_names(columns: Sequence[str]) -> list[str]:
+    """The Keras input names of ``columns``: only ``[A-Za-z0-9_]``, unique, in order.
+
+    Other characters become ``_``; a name that does not start with a letter, or that
+    starts with the ``mlp_`` of the model's own layers, is prefixed with ``c_``; a
+    repeated name gets ``_2``, ``_3``, ... The model's inputs are still keyed by the
+    original column names; these names are what Keras shows and saves.
+    """
+    names: list[str] = []
+    taken: set[str] = set()
+    for column in columns:
+        name = re.sub(r"[^A-Za-z0-9_]", "_", column)
+        if not re.match(r"[A-Za-z]", name) or name.startswith(_INTERNAL_PREFIX):
+            name = "c_" + name
+        unique, n = name, 1
+        while unique in taken:
+            n += 1
+            unique = f"{name}_{n}"
+        taken.add(unique)
+        names.append(unique)
+    return names
+
+
+def class_weights(y: np.ndarray, n_classes: int) -> dict[int, float]:
+    """Balanced class weights, as scikit-learn's ``class_weight="balanced"``.
+
+    Each class present weighs ``rows / (n_classes * rows of the class)``, so every class
+    contributes as much to the loss as the others; a class absent from ``y`` gets 1.0
+    (it never reaches the loss).
+
+    Args:
+        y: class indices (``TableSchema.targets``), any shape.
+        n_classes: number of classes.
+
+    Raises:
+        ConfigError: ``n_classes`` is below 2.
+        DataError: ``y`` is empty or holds an index outside ``0..n_classes-1``.
+    """
+    if n_classes < 2:
+        raise ConfigError(f"class weights need at least 2 classes; received {n_classes}")
+    labels = np.asarray(y).reshape(-1)
+    if labels.size == 0:
+        raise DataError("class weights need at least one labelled row; received none")
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise DataError(
+            f"class weights need class indices (integers); received {labels.dtype} "
+            "(use TableSchema.targets)"
+        )
+    if labels.min() < 0 or labels.max() >= n_classes:
+        raise DataError(
+            f"class indices must be in 0..{n_classes - 1}; received "
+            f"{int(labels.min())}..{int(labels.max())}"
+        )
+    counts = np.bincount(labels, minlength=n_classes)
+    return {
+        i: float(labels.size / (n_classes * count)) if count else 1.0
+        for i, count in enumerate(counts)
+    }
+
+
+def fixed_hyperparameters(values: Mapping[str, Any]) -> keras_tuner.HyperParameters:
+    """A ``HyperParameters`` whose values are ``values`` (say ``best_hp.values``).
+
+    ``MLPHyperModel.build`` and ``fit`` take their values from it instead of the
+    defaults; names the model does not use (Hyperband's ``tuner/...``) are ignored.
+    """
+    hp = keras_tuner.HyperParameters()
+    hp.values.update(dict(values))
+    return hp
+
+
+def build_fixed(
+    schema: TableSchema,
+    stats: PreprocessingStats,
+    hyperparameters: Mapping[str, Any],
+    **settings: Any,
+) -> keras.Model:
+    """The compiled model of one configuration, for retraining the best one.
+
+    Args:
+        schema, stats: as for :class:`MLPHyperModel`.
+        hyperparameters: hyperparameter name -> value (``best_hp.values`` or the same
+            read back from JSON); missing ones take their defaults.
+        **settings: the keyword settings of :class:`MLPHyperModel` the search used;
+            a fixed setting wins over a value in ``hyperparameters``.
+
+    To train it as the trial did, use ``MLPHyperModel(...).fit(fixed_hyperparameters(
+    hyperparameters), model, ...)``.
+    """
+    hypermodel = MLPHyperModel(schema, stats, **settings)
+    return hypermodel.build(fixed_hyperparameters(hyperparameters))
+
+
+# -- checks and helpers ----------------------------------------------------------------
+
+
+def _check_int(name: str, value: Any, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ConfigError(f"{name} must be an integer of at least {minimum}; received {value!r}")
+
+
+def _check_stats(schema: TableSchema, stats: PreprocessingStats) -> None:
+    wrong = []
+    for feature in schema.features:
+        table = stats.categorical if feature.kind == "categorical" else stats.numeric
+        if feature.name not in table:
+            wrong.append(feature.name)
+    if wrong:
+        raise ConfigError(
+            "the preprocessing statistics do not cover the schema's column(s) "
+            + ", ".join(repr(w) for w in wrong)
+            + " as the schema types them; compute them with "
+            "PreprocessingStats.from_inputs(schema, schema.inputs(training_table))"
+        )
+    target = schema.target
+    if target.kind == "regression" and (stats.target_mean is None or stats.target_std is None):
+        raise ConfigError(
+            f"regression on {target.name!r} needs the target's mean and spread; pass the "
+            "training targets: PreprocessingStats.from_inputs(schema, inputs, targets)"
+        )
+    if target.kind == "binary" and len(target.classes) != 2:
+        raise ConfigError(
+            f"a binary target needs 2 classes; {target.name!r} has {len(target.classes)}"
+        )
+    if target.kind == "multiclass" and len(target.classes) < 2:
+        raise ConfigError(
+            f"a multiclass target needs at least 2 classes; {target.name!r} has "
+            f"{len(target.classes)}"
+        )
+    if target.kind not in ("binary", "multiclass", "regression"):
+        raise ConfigError(
+            f"target kind must be binary, multiclass or regression; received {target.kind!r}"
+        )
+
+
+def _check_class_weight(
+    schema: TableSchema, class_weight: Mapping[int, float] | None
+) -> dict[int, float] | None:
+    if class_weight is None:
+        return None
+    if not schema.target.is_classification:
+        raise ConfigError(
+            f"class_weight applies to classification; {schema.target.name!r} is a "
+            "regression target - leave class_weight out"
+        )
+    n = len(schema.target.classes)
+    checked = {}
+    for key, weight in class_weight.items():
+        if isinstance(key, bool) or not isinstance(key, (int, np.integer)) or not 0 <= key < n:
+            raise ConfigError(
+                f"class_weight keys must be class indices 0..{n - 1}; received {key!r}"
+            )
+        if not (math.isfinite(weight) and weight >= 0):
+            raise ConfigError(
+                f"class_weight values must be non-negative numbers; received {weight!r} "
+                f"for class {key}"
+            )
+        checked[int(key)] = float(weight)
+    return checked
+
+
+def _prepared(x: Any) -> Any:
+    return as_keras_inputs(x) if isinstance(x, Mapping) else x
+
+
+def _batches_itself(x: Any) -> bool:
+    # tf.data datasets carry an element_spec; PyDatasets and generators batch as well.
+    return (
+        isinstance(x, keras.utils.PyDataset)
+        or hasattr(x, "element_spec")
+        or inspect.isgenerator(x)
+    )

@@ -1,0 +1,121 @@
+"""keras-tuner oracles that honour a time budget, ``max_trials`` and a failure limit.
+
+keras-tuner has no time budget, Hyperband has no ``max_trials``, and keras-tuner's own
+``max_consecutive_failed_trials`` aborts ``search()`` with a RuntimeError. Here one
+mixin decides, before every new trial, whether to start it; when not, ``create_trial``
+returns a STOPPED trial, which is keras-tuner's own signal for ``search()`` to return
+cleanly. The reason is kept in ``stop_reason``.
+"""
+
+from __future__ import annotations
+
+import time
+
+import keras_tuner
+from keras_tuner.engine import trial as trial_module
+
+from dladvisor.tuning.budget import Deadline
+
+TrialStatus = trial_module.TrialStatus
+
+# A trial is not started with less time left than this, in seconds: building the model
+# and tracing its training step alone take about that long, so the trial could not
+# finish even one useful epoch.
+MIN_START_SECONDS = 1.0
+# ...nor with less than this share of the quickest trial of this session: a trial cut
+# to a fraction of what trials take scores mostly its truncation, not its settings.
+MIN_START_FRACTION = 0.5
+
+
+class BudgetMixin:
+    """Adds the stopping rules to a keras-tuner Oracle; list it before the Oracle class.
+
+    Call :meth:`configure_budget` after construction. ``stop_reason`` is None while the
+    search may continue, then one of "budget", "max_trials", "consecutive_failures" or
+    "search_space_exhausted".
+    """
+
+    def configure_budget(
+        self,
+        *,
+        deadline: Deadline,
+        max_trials: int | None,
+        max_consecutive_failures: int | None,
+    ) -> None:
+        """Set the limits checked before each new trial.
+
+        Args:
+            deadline: when to stop starting trials.
+            max_trials: how many trials the project may hold in all (resumed ones
+                included); None for no limit.
+            max_consecutive_failures: stop after this many FAILED trials in a row;
+                None for no limit.
+        """
+        self.deadline = deadline
+        self.max_trials = max_trials
+        self.max_consecutive_failures = max_consecutive_failures
+        # keras-tuner's check raises RuntimeError from end_trial(); ours stops cleanly.
+        self.max_consecutive_failed_trials = None
+        self.stop_reason = None
+        self._started_at = {}
+        self._durations = []
+
+    def _reason_to_stop(self):
+        remaining = self.deadline.remaining()
+        threshold = MIN_START_SECONDS
+        if self._durations:
+            threshold = max(threshold, MIN_START_FRACTION * min(self._durations))
+        if self.deadline.expired() or remaining < threshold:
+            return "budget"
+        # A trial waiting for retry (interrupted by a crash before a resume) is already
+        # counted in self.trials, so it may run even when the count is at the limit.
+        if self.max_trials and not self._retry_queue and len(self.trials) >= self.max_trials:
+            return "max_trials"
+        if self.max_consecutive_failures and self._trailing_failures() >= self.max_consecutive_failures:
+            return "consecutive_failures"
+        return None
+
+    def _trailing_failures(self):
+        count = 0
+        for trial_id in reversed(self.end_order):
+            if self.trials[trial_id].status != TrialStatus.FAILED:
+                break
+            count += 1
+        return count
+
+    @keras_tuner.synchronized
+    def create_trial(self, tuner_id):
+        # A tuner asking again for its ongoing trial (multi-worker strategies) gets it
+        # back whatever the limits say: it is already running.
+        if tuner_id not in self.ongoing_trials:
+            reason = self._reason_to_stop()
+            if reason is not None:
+                self.stop_reason = reason
+                self.tuner_ids.discard(tuner_id)
+                return trial_module.Trial(self.get_space(), status=TrialStatus.STOPPED)
+        trial = super().create_trial(tuner_id)
+        if trial.status == TrialStatus.STOPPED and self.stop_reason is None:
+            # The wrapped oracle ended on its own: nothing new left to try.
+            self.stop_reason = "search_space_exhausted"
+        elif trial.status == TrialStatus.RUNNING:
+            self._started_at[trial.trial_id] = time.monotonic()
+        return trial
+
+    @keras_tuner.synchronized
+    def end_trial(self, trial):
+        started = self._started_at.pop(trial.trial_id, None)
+        if started is not None and trial.status == TrialStatus.COMPLETED:
+            self._durations.append(time.monotonic() - started)
+        return super().end_trial(trial)
+
+
+class HyperbandOracle(BudgetMixin, keras_tuner.oracles.HyperbandOracle):
+    """Hyperband with the time budget and a ``max_trials`` limit."""
+
+
+class BayesianOptimizationOracle(BudgetMixin, keras_tuner.oracles.BayesianOptimizationOracle):
+    """Bayesian optimisation with the time budget."""
+
+
+class RandomSearchOracle(BudgetMixin, keras_tuner.oracles.RandomSearchOracle):
+    """Random search with the time budget."""

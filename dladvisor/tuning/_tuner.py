@@ -1,0 +1,364 @@
+"""The keras-tuner Tuner that runs dladvisor's trials, and the Keras callbacks it adds.
+
+One Tuner serves every oracle in the registry: it fits the HyperModel once, or once per
+fold under ``--cv``, with early stopping, the deadline and progress reporting in every
+fit, and it keeps per-trial facts (parameters, epochs, seconds, reasons) in its saved
+state so a resumed project still reports them.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import math
+import time
+import zlib
+from typing import Any
+
+import keras
+import keras_tuner
+import numpy as np
+from keras_tuner.engine import trial as trial_module
+
+from dladvisor.tuning.budget import Deadline
+from dladvisor.tuning.progress import ProgressReporter
+
+TrialStatus = trial_module.TrialStatus
+
+# Hyperband writes these into a trial's values; they are bookkeeping, not settings.
+HYPERBAND_KEYS = ("tuner/epochs", "tuner/initial_epoch", "tuner/bracket", "tuner/round", "tuner/trial_id")
+
+
+class TrialMonitor(keras.callbacks.Callback):
+    """Stops training when the deadline passes, records the objective, reports epochs.
+
+    The deadline is checked after every batch (Keras leaves its batch loop as soon as
+    ``stop_training`` is set), so a long epoch overruns by at most one batch plus the
+    epoch's validation pass.
+
+    Args:
+        deadline: when to stop.
+        objective: ``keras_tuner.Objective`` whose value is read from the epoch logs,
+            or None to track nothing.
+        epochs: the ``epochs`` given to fit (for the "epoch 4/30" display).
+        reporter: progress sink, or None.
+        fold: ``(k, K)`` under cross-validation, else None.
+    """
+
+    def __init__(self, deadline: Deadline, objective, epochs: int, reporter: ProgressReporter | None, fold=None):
+        super().__init__()
+        self.deadline = deadline
+        self.objective = objective
+        self.epochs = epochs
+        self.reporter = reporter
+        self.fold = fold
+        self.budget_stopped = False
+        self.best_value: float | None = None
+        self.best_epoch: int | None = None
+        self.last_epoch: int | None = None
+
+    def _check_deadline(self) -> None:
+        if self.deadline.expired():
+            self.model.stop_training = True
+            self.budget_stopped = True
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._check_deadline()
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        self.last_epoch = epoch + 1
+        if self.objective is not None and self.objective.name in logs:
+            value = float(logs[self.objective.name])
+            if not math.isnan(value) and (
+                self.best_value is None or self.objective.better_than(value, self.best_value)
+            ):
+                self.best_value, self.best_epoch = value, epoch + 1
+        if self.reporter is not None:
+            self.reporter.epoch_ended(epoch + 1, self.epochs, logs, fold=self.fold)
+        self._check_deadline()
+
+
+class DladvisorTuner(keras_tuner.Tuner):
+    """Runs trials for any oracle of ``dladvisor.tuning.tuners``.
+
+    ``search(x, y, validation_data=..., epochs=..., class_weight=..., folds=...)``
+    passes those arguments to :meth:`run_trial`.
+
+    Args:
+        oracle: an oracle from ``dladvisor.tuning.tuners.create_oracle``.
+        hypermodel: a ``keras_tuner.HyperModel`` whose ``build(hp)`` returns a compiled
+            model and whose ``fit(hp, model, x, y, **kwargs)`` forwards ``**kwargs``
+            to ``model.fit``.
+        deadline: stops the running fit when it expires.
+        patience: early-stopping patience, in epochs without improvement.
+        seed: base of the per-trial weight-initialisation seed.
+        reporter: progress sink, or None for silence.
+        directory: the tuning directory.
+        project_name: the keras-tuner project inside it.
+        overwrite: start afresh (True) or reload the project (False).
+        distribution_strategy: a ``tf.distribute.Strategy`` to build and train each
+            model under, or None; passed through to keras-tuner.
+    """
+
+    def __init__(
+        self,
+        oracle,
+        hypermodel,
+        *,
+        deadline: Deadline,
+        patience: int,
+        seed: int,
+        reporter: ProgressReporter | None,
+        directory: str,
+        project_name: str,
+        overwrite: bool,
+        distribution_strategy=None,
+    ):
+        # Set before super().__init__(), which reloads the saved state into it.
+        self.trial_info: dict[str, dict[str, Any]] = {}
+        self.deadline = deadline
+        self.patience = patience
+        self.seed = seed
+        self.reporter = reporter
+        self.trials_started = 0
+        self._trial_started_at: dict[str, float] = {}
+        super().__init__(
+            oracle=oracle,
+            hypermodel=hypermodel,
+            directory=directory,
+            project_name=project_name,
+            overwrite=overwrite,
+            distribution_strategy=distribution_strategy,
+        )
+
+    # State saved with the project (tuner0.json) --------------------------------------
+
+    def get_state(self):
+        state = super().get_state()
+        state["dladvisor_trial_info"] = self.trial_info
+        return state
+
+    def set_state(self, state):
+        super().set_state(state)
+        self.trial_info = dict(state.get("dladvisor_trial_info", {}))
+
+    def search(self, *fit_args, **fit_kwargs):
+        """keras-tuner's search, with its traceback printing for failed trials off.
+
+        keras-tuner prints the traceback of every failed trial to stderr; dladvisor
+        records the reason in the leaderboard and reports it through the reporter.
+        """
+        from keras_tuner.src import config as kt_config
+
+        debug, kt_config.DEBUG = kt_config.DEBUG, False
+        try:
+            return super().search(*fit_args, **fit_kwargs)
+        finally:
+            kt_config.DEBUG = debug
+
+    # Hooks -----------------------------------------------------------------------------
+
+    def on_trial_begin(self, trial):
+        super().on_trial_begin(trial)
+        self.trials_started += 1
+        number = len(self.oracle.start_order)
+        # A retried trial (interrupted before a resume) keeps its number.
+        info = self.trial_info.setdefault(trial.trial_id, {"number": number})
+        info.update(error=None, budget_stopped=False)
+        self._trial_started_at[trial.trial_id] = time.monotonic()
+        if self.reporter is not None:
+            self.reporter.trial_started(info["number"])
+
+    def on_trial_end(self, trial):
+        info = self.trial_info[trial.trial_id]
+        info["seconds"] = time.monotonic() - self._trial_started_at.pop(trial.trial_id)
+        # Records the status and score in the oracle and saves this tuner's state.
+        super().on_trial_end(trial)
+        if self.reporter is not None:
+            ended = self.oracle.get_trial(trial.trial_id)
+            status = display_status(ended.status, info)
+            detail = info.get("error") or ""
+            if status == "STOPPED":
+                detail = "stopped by the time budget"
+            self.reporter.trial_ended(info["number"], status, ended.score, detail)
+
+    # Trials ----------------------------------------------------------------------------
+
+    def run_trial(self, trial, x, y, *, validation_data=None, epochs: int, class_weight=None, folds=None):
+        """Fit one configuration; return its History, or the mean score over folds.
+
+        Args:
+            trial: the keras-tuner Trial.
+            x: training inputs (array, DataFrame, or a dict / list of them).
+            y: training targets.
+            validation_data: ``(x_val, y_val)`` the objective is measured on; None
+                under cross-validation.
+            epochs: epochs to train (Hyperband's ``tuner/epochs`` takes precedence).
+            class_weight: passed to ``fit``.
+            folds: ``[(train_indices, validation_indices), ...]`` for
+                cross-validation, else None.
+        """
+        info = self.trial_info[trial.trial_id]
+        try:
+            if folds is None:
+                return self._fit_once(trial, x, y, validation_data, epochs, class_weight, info)
+            return self._fit_folds(trial, x, y, folds, epochs, class_weight, info)
+        except Exception as exc:
+            info["error"] = one_line(exc)
+            raise
+
+    def _build(self, trial):
+        # A fresh graph per model keeps memory flat over many trials; the seed is set
+        # after clearing, because clear_session() also resets Keras' seed state.
+        keras.backend.clear_session()
+        gc.collect()
+        keras.utils.set_random_seed(zlib.crc32(f"{self.seed}:{trial.trial_id}".encode()) % (2**31))
+        model = self._build_hypermodel(trial.hyperparameters)
+        if not isinstance(model, keras.Model):
+            # A programming error in the HyperModel, the same for every trial: abort.
+            raise keras_tuner.errors.FatalTypeError(
+                "HyperModel.build() must return a compiled keras.Model; "
+                f"received {type(model).__name__}."
+            )
+        return model
+
+    def _fit(self, trial, model, x, y, validation_data, epochs, class_weight, monitor, extra, initial_epoch=0):
+        early_stopping = keras.callbacks.EarlyStopping(
+            monitor=self.oracle.objective.name,
+            mode=self.oracle.objective.direction,
+            patience=self.patience,
+            restore_best_weights=True,
+        )
+        kwargs = {
+            "validation_data": validation_data,
+            "epochs": epochs,
+            "callbacks": [early_stopping, monitor, *extra],
+            # Keras' progress bar writes to stdout; dladvisor reports through its own.
+            "verbose": 0,
+        }
+        if class_weight is not None:
+            kwargs["class_weight"] = class_weight
+        if initial_epoch:
+            kwargs["initial_epoch"] = initial_epoch
+        return self.hypermodel.fit(trial.hyperparameters, model, x, y, **kwargs)
+
+    def _fit_once(self, trial, x, y, validation_data, epochs, class_weight, info):
+        hp = trial.hyperparameters
+        epochs = hp.values.get("tuner/epochs", epochs)
+        model = self._build(trial)
+        parent = hp.values.get("tuner/trial_id")
+        initial_epoch = 0
+        if parent is not None:
+            # Hyperband's later rounds continue training the best model of the round
+            # before, from its saved best epoch.
+            if not model.built:
+                with open(self._get_build_config_fname(parent), encoding="utf-8") as file:
+                    model.build_from_config(json.load(file))
+            model.load_weights(self._get_checkpoint_fname(parent))
+            initial_epoch = hp.values.get("tuner/initial_epoch", 0)
+        info["parameters"] = count_parameters(model)
+        monitor = TrialMonitor(self.deadline, self.oracle.objective, epochs, self.reporter)
+        # The best epoch's weights, where Hyperband's next round continues from.
+        checkpoint = keras.callbacks.ModelCheckpoint(
+            self._get_checkpoint_fname(trial.trial_id),
+            monitor=self.oracle.objective.name,
+            mode=self.oracle.objective.direction,
+            save_best_only=True,
+            save_weights_only=True,
+        )
+        results = self._fit(
+            trial, model, x, y, validation_data, epochs, class_weight, monitor, [checkpoint], initial_epoch
+        )
+        # Needed to reload the checkpoint into a model that is not built until called.
+        with open(self._get_build_config_fname(trial.trial_id), "w", encoding="utf-8") as file:
+            json.dump(model.get_build_config(), file)
+        info.update(
+            epochs=monitor.last_epoch,
+            best_epoch=monitor.best_epoch,
+            budget_stopped=monitor.budget_stopped,
+        )
+        return results
+
+    def _fit_folds(self, trial, x, y, folds, epochs, class_weight, info):
+        # Each fold trains from scratch: continuing Hyperband's parent model would
+        # carry weights fitted on another fold's validation rows.
+        epochs = trial.hyperparameters.values.get("tuner/epochs", epochs)
+        scores, best_epochs, last_epochs = [], [], []
+        for number, (train_rows, validation_rows) in enumerate(folds, start=1):
+            model = self._build(trial)
+            info["parameters"] = count_parameters(model)
+            monitor = TrialMonitor(
+                self.deadline, self.oracle.objective, epochs, self.reporter, fold=(number, len(folds))
+            )
+            self._fit(
+                trial,
+                model,
+                take(x, train_rows),
+                take(y, train_rows),
+                (take(x, validation_rows), take(y, validation_rows)),
+                epochs,
+                class_weight,
+                monitor,
+                [],
+            )
+            if monitor.best_value is None:
+                raise ValueError(
+                    f"the objective {self.oracle.objective.name!r} is missing from the "
+                    "epoch logs; compile the model with the metric it names."
+                )
+            scores.append(monitor.best_value)
+            best_epochs.append(monitor.best_epoch)
+            last_epochs.append(monitor.last_epoch)
+            if monitor.budget_stopped:
+                # The remaining folds would each run a single batch: score what ran.
+                info["budget_stopped"] = True
+                break
+        info.update(
+            epochs=max(last_epochs),
+            best_epoch=int(round(float(np.mean(best_epochs)))),
+            folds=len(scores),
+            fold_scores=[float(s) for s in scores],
+        )
+        return {self.oracle.objective.name: float(np.mean(scores))}
+
+
+def display_status(kt_status: str, info: dict[str, Any]) -> str:
+    """dladvisor's status of a trial from keras-tuner's status and the trial's facts.
+
+    COMPLETED, STOPPED (cut short by the time budget; it still has a score), FAILED
+    (raised, or scored NaN), INTERRUPTED (the process ended while it ran).
+    """
+    if kt_status == TrialStatus.COMPLETED:
+        return "STOPPED" if info.get("budget_stopped") else "COMPLETED"
+    if kt_status in (TrialStatus.FAILED, TrialStatus.INVALID):
+        return "FAILED"
+    if kt_status == TrialStatus.RUNNING:
+        return "INTERRUPTED"
+    return str(kt_status)
+
+
+def count_parameters(model) -> int | None:
+    """Trainable and non-trainable parameters, or None for a model not built yet."""
+    if not model.built:
+        return None
+    return int(sum(math.prod(weight.shape) for weight in model.weights))
+
+
+def one_line(exc: BaseException) -> str:
+    """``Type: message`` on one line, for the leaderboard."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def take(data, rows: np.ndarray):
+    """Select ``rows`` of arrays, DataFrames/Series, or dicts / lists / tuples of them."""
+    if data is None:
+        return None
+    if isinstance(data, dict):
+        return {key: take(value, rows) for key, value in data.items()}
+    if isinstance(data, (list, tuple)):
+        return type(data)(take(value, rows) for value in data)
+    if hasattr(data, "iloc"):
+        return data.iloc[rows]
+    return np.asarray(data)[rows]

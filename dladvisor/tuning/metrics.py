@@ -1,0 +1,270 @@
+"""Scores on the test part, and the plain comparison of a model with its baseline.
+
+:func:`score` computes the same metrics for the Keras model and for the gradient-boosting
+baseline, so the two are compared on equal terms; :func:`compare` picks the primary
+metric (accuracy for classification, R² for regression) and says in one sentence which
+one wins. This module imports NumPy and scikit-learn only (no Keras).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from dladvisor.errors import ConfigError
+
+__all__ = [
+    "CLASSIFICATION_METRICS",
+    "REGRESSION_METRICS",
+    "TIE_TOLERANCE",
+    "Comparison",
+    "compare",
+    "primary_metric",
+    "score",
+]
+
+#: Metrics of a classification score; ``log_loss`` only when probabilities are given.
+CLASSIFICATION_METRICS = ("accuracy", "balanced_accuracy", "f1_macro", "log_loss")
+#: Metrics of a regression score.
+REGRESSION_METRICS = ("r2", "rmse", "mae")
+#: Two primary-metric values this close (or closer) are a tie.
+TIE_TOLERANCE = 0.005
+
+_TASK_KINDS = ("binary", "multiclass", "regression")
+# Probabilities are clipped before the log loss so one confident mistake gives a large,
+# finite loss rather than infinity.
+_EPSILON = 1e-7
+
+
+def _check_kind(task_kind: str) -> None:
+    if task_kind not in _TASK_KINDS:
+        raise ConfigError(
+            f"unknown task kind {task_kind!r}; expected one of {', '.join(_TASK_KINDS)}"
+        )
+
+
+def primary_metric(task_kind: str) -> str:
+    """The metric a comparison is decided on: ``accuracy`` or ``r2``.
+
+    Raises:
+        ConfigError: ``task_kind`` is not binary, multiclass or regression.
+    """
+    _check_kind(task_kind)
+    return "r2" if task_kind == "regression" else "accuracy"
+
+
+def score(
+    task_kind: str,
+    y_true: np.ndarray | Sequence,
+    y_pred_or_proba: np.ndarray | Sequence,
+    classes: Sequence[str] = (),
+) -> dict[str, float]:
+    """Metrics of predictions against the truth.
+
+    Args:
+        task_kind: "binary", "multiclass" or "regression".
+        y_true: class indices into ``classes`` (or the class labels themselves) for
+            classification; values for regression.
+        y_pred_or_proba: for classification either predicted class indices (or labels),
+            one per row, or probabilities as a 2-D array - ``(n, 1)`` holding the
+            probability of ``classes[1]`` (a binary sigmoid output) or ``(n, k)`` with one
+            column per class in ``classes`` order. For regression, the predicted values
+            (``(n,)`` or ``(n, 1)``).
+        classes: the class labels in the model's output order; unused for regression.
+
+    Returns:
+        Classification: ``accuracy``, ``balanced_accuracy``, ``f1_macro`` and, when
+        probabilities were given, ``log_loss``. Regression: ``r2``, ``rmse``, ``mae``.
+        Values are Python floats.
+
+    Raises:
+        ConfigError: an unknown task kind, arrays of different lengths, or probabilities
+            whose width does not match ``classes``.
+    """
+    _check_kind(task_kind)
+    if task_kind == "regression":
+        return _regression_scores(y_true, y_pred_or_proba)
+    return _classification_scores(y_true, y_pred_or_proba, tuple(classes))
+
+
+def _regression_scores(y_true, y_pred) -> dict[str, float]:
+    from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
+
+    truth = np.asarray(y_true, dtype=np.float64).reshape(-1)
+    pred = np.asarray(y_pred, dtype=np.float64).reshape(-1)
+    _check_lengths(truth, pred)
+    with warnings.catch_warnings():
+        # R² of fewer than two rows is undefined; sklearn warns and returns NaN, which the
+        # score keeps as NaN.
+        warnings.simplefilter("ignore")
+        r2 = r2_score(truth, pred)
+    return {
+        "r2": float(r2),
+        "rmse": float(math.sqrt(mean_squared_error(truth, pred))),
+        "mae": float(mean_absolute_error(truth, pred)),
+    }
+
+
+def _classification_scores(y_true, y_pred_or_proba, classes: tuple[str, ...]) -> dict[str, float]:
+    from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score, log_loss
+
+    if len(classes) < 2:
+        raise ConfigError(f"a classification score needs at least two classes, got {list(classes)}")
+    truth = _as_indices(y_true, classes)
+    given = np.asarray(y_pred_or_proba)
+    proba = None
+    if given.ndim == 2:
+        proba = _full_probabilities(given.astype(np.float64), len(classes))
+        pred = proba.argmax(axis=1)
+    else:
+        pred = _as_indices(given, classes)
+    _check_lengths(truth, pred)
+    with warnings.catch_warnings():
+        # A class predicted but absent from the truth (common on a small test part) makes
+        # sklearn warn; the score is still the one wanted.
+        warnings.simplefilter("ignore")
+        scores = {
+            "accuracy": float(accuracy_score(truth, pred)),
+            "balanced_accuracy": float(balanced_accuracy_score(truth, pred)),
+            "f1_macro": float(f1_score(truth, pred, average="macro", zero_division=0)),
+        }
+    if proba is not None and len(truth):
+        clipped = np.clip(proba, _EPSILON, 1 - _EPSILON)
+        clipped /= clipped.sum(axis=1, keepdims=True)
+        scores["log_loss"] = float(log_loss(truth, clipped, labels=list(range(len(classes)))))
+    return scores
+
+
+def _as_indices(values, classes: tuple[str, ...]) -> np.ndarray:
+    array = np.asarray(values).reshape(-1)
+    if array.dtype.kind in "iub":
+        return array.astype(np.int64)
+    if array.dtype.kind == "f":
+        if np.all(np.isfinite(array)) and np.all(array == np.round(array)):
+            return array.astype(np.int64)
+        raise ConfigError(
+            "class predictions must be class indices or labels; pass probabilities as a "
+            "2-D array (rows x classes)"
+        )
+    index = {label: i for i, label in enumerate(classes)}
+    unknown = sorted({str(v) for v in array if str(v) not in index})
+    if unknown:
+        raise ConfigError(
+            f"labels {', '.join(repr(u) for u in unknown[:5])} are not among the classes "
+            f"{list(classes)}"
+        )
+    return np.array([index[str(v)] for v in array], dtype=np.int64)
+
+
+def _full_probabilities(proba: np.ndarray, n_classes: int) -> np.ndarray:
+    if proba.shape[1] == 1 and n_classes == 2:
+        positive = proba[:, 0]
+        return np.column_stack([1.0 - positive, positive])
+    if proba.shape[1] != n_classes:
+        raise ConfigError(
+            f"probabilities have {proba.shape[1]} column(s) but there are {n_classes} "
+            "classes; pass one column per class (or one for a binary target)"
+        )
+    return proba
+
+
+def _check_lengths(truth: np.ndarray, pred: np.ndarray) -> None:
+    if len(truth) != len(pred):
+        raise ConfigError(
+            f"{len(truth)} true value(s) but {len(pred)} prediction(s); score the same rows"
+        )
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The model against the baseline on the primary metric (higher is better).
+
+    Attributes:
+        metric: the primary metric, "accuracy" or "r2".
+        model_value: the model's value of it.
+        baseline_value: the baseline's value of it.
+        difference: ``model_value - baseline_value``.
+        winner: "model", "baseline" or "tie" (within :data:`TIE_TOLERANCE`, or when a
+            value is missing and nothing can be decided).
+        verdict: one plain sentence saying who wins and by how much.
+    """
+
+    metric: str
+    model_value: float
+    baseline_value: float
+    difference: float
+    winner: str
+    verdict: str
+
+
+def compare(
+    model_metrics: dict[str, float],
+    baseline_metrics: dict[str, float],
+    task_kind: str,
+    *,
+    model_name: str = "",
+    baseline_name: str = "HistGradientBoosting",
+) -> Comparison:
+    """Which of the model and the baseline scores better on the primary metric.
+
+    Args:
+        model_metrics: the model's :func:`score`.
+        baseline_metrics: the baseline's :func:`score`.
+        task_kind: "binary", "multiclass" or "regression".
+        model_name: shown in brackets after "the model" in the verdict (e.g. "mlp");
+            nothing is shown when empty.
+        baseline_name: shown in brackets after "the baseline" in the verdict.
+
+    Raises:
+        ConfigError: an unknown task kind, or the primary metric is absent from either
+            set of metrics.
+    """
+    metric = primary_metric(task_kind)
+    for who, metrics in (("model", model_metrics), ("baseline", baseline_metrics)):
+        if metric not in metrics:
+            raise ConfigError(
+                f"the {who}'s metrics lack {metric!r} (have: {', '.join(sorted(metrics)) or 'none'}); "
+                "score both with dladvisor.tuning.metrics.score"
+            )
+    model_value = float(model_metrics[metric])
+    baseline_value = float(baseline_metrics[metric])
+    difference = model_value - baseline_value
+    model_label = f"The model ({model_name})" if model_name else "The model"
+    baseline_label = f"The baseline ({baseline_name})" if baseline_name else "The baseline"
+    values = f"{metric} {model_value:.3f} vs {baseline_value:.3f}"
+
+    if math.isnan(difference):
+        winner = "tie"
+        verdict = (
+            f"{model_label} and {baseline_label[0].lower()}{baseline_label[1:]} cannot be "
+            f"compared: {values} (a value is undefined on this test part)."
+        )
+    # The small epsilon keeps a difference of exactly the tolerance (0.975 - 0.970, which
+    # floating point makes 0.0050000000000000044) a tie.
+    elif abs(difference) <= TIE_TOLERANCE + 1e-9:
+        winner = "tie"
+        verdict = (
+            f"{model_label} and {baseline_label[0].lower()}{baseline_label[1:]} tie: "
+            f"{values} (within {TIE_TOLERANCE})."
+        )
+    elif difference > 0:
+        winner = "model"
+        verdict = f"{model_label} wins: {values} (+{difference:.3f})."
+    else:
+        winner = "baseline"
+        verdict = (
+            f"{baseline_label} wins: {metric} {baseline_value:.3f} vs {model_value:.3f} "
+            f"(+{-difference:.3f})."
+        )
+    return Comparison(
+        metric=metric,
+        model_value=model_value,
+        baseline_value=baseline_value,
+        difference=difference,
+        winner=winner,
+        verdict=verdict,
+    )

@@ -1,0 +1,214 @@
+"""Tuning end to end on a tiny HyperModel: 60 rows, 4 random features, 1-2 epochs."""
+
+import csv
+import time
+
+import numpy as np
+import pytest
+
+keras = pytest.importorskip("keras")
+keras_tuner = pytest.importorskip("keras_tuner")
+
+from dladvisor.errors import ConfigError  # noqa: E402
+from dladvisor.tuning import (  # noqa: E402
+    ProgressReporter,
+    TuningConfig,
+    TuningError,
+    retrain,
+    tune,
+)
+
+
+class TinyModel(keras_tuner.HyperModel):
+    """Dense on 4 features; tunable units and learning rate.
+
+    ``fail_units`` makes build() raise for that value; ``sleep_per_batch`` slows every
+    batch down, to test the time budget without depending on the machine's speed.
+    """
+
+    def __init__(self, *, fail_units=None, sleep_per_batch=0.0, batch_size=16):
+        super().__init__()
+        self.fail_units = fail_units
+        self.sleep_per_batch = sleep_per_batch
+        self.batch_size = batch_size
+        self.fits = 0
+
+    def build(self, hp):
+        units = hp.Choice("units", [4, 8, 16])
+        learning_rate = hp.Choice("learning_rate", [1e-2, 1e-3])
+        if units == self.fail_units:
+            raise ValueError(f"units={units} is not supported")
+        model = keras.Sequential(
+            [keras.Input((4,)), keras.layers.Dense(units, activation="relu"), keras.layers.Dense(1)]
+        )
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
+        return model
+
+    def fit(self, hp, model, x, y, **kwargs):
+        self.fits += 1
+        callbacks = list(kwargs.pop("callbacks", []))
+        if self.sleep_per_batch:
+            pause = self.sleep_per_batch
+            callbacks.append(keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: time.sleep(pause)))
+        return model.fit(x, y, batch_size=self.batch_size, callbacks=callbacks, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(60, 4)).astype("float32")
+    y = (x @ np.array([1.0, -2.0, 0.5, 0.0], dtype="float32"))[:, None]
+    return x[:45], y[:45], (x[45:], y[45:])
+
+
+def run(hypermodel, data, tmp_path, *, project="tuning", **config):
+    x, y, validation = data
+    config.setdefault("max_epochs", 2)
+    config.setdefault("max_trials", 3)
+    cv = config.get("cv")
+    return tune(
+        hypermodel,
+        x if not cv else np.concatenate([x, validation[0]]),
+        y if not cv else np.concatenate([y, validation[1]]),
+        validation_data=None if cv else validation,
+        config=TuningConfig(**config),
+        directory=tmp_path,
+        project_name=project,
+    )
+
+
+@pytest.mark.parametrize(
+    "tuner, extra",
+    [("random", {}), ("bayesian", {}), ("hyperband", {"max_epochs": 9})],
+)
+def test_max_trials_is_respected_by_every_tuner(tuner, extra, data, tmp_path):
+    model = TinyModel()
+    outcome = run(model, data, tmp_path, tuner=tuner, max_trials=2, **extra)
+    assert outcome.trials_run == 2 and len(outcome.leaderboard) == 2
+    assert outcome.stopped_by == "max_trials"
+    assert model.fits == 2
+
+
+def test_leaderboard_has_one_row_per_trial(data, tmp_path):
+    outcome = run(TinyModel(), data, tmp_path, tuner="random")
+    rows = list(csv.DictReader(outcome.leaderboard_path.open()))
+    assert len(rows) == len(outcome.leaderboard) == 3
+    assert {row["status"] for row in rows} == {"COMPLETED"}
+    assert [row["rank"] for row in rows] == ["1", "2", "3"]
+    units = {int(row["hp:units"]): int(row["parameters"]) for row in rows}
+    # Dense(4 -> u) + Dense(u -> 1) = 4u + u + u + 1.
+    assert all(count == 6 * u + 1 for u, count in units.items())
+    best = outcome.best
+    assert outcome.best_score == best.score == min(r.score for r in outcome.leaderboard)
+    assert outcome.best_hyperparameters == best.hyperparameters
+    assert best.best_epoch in (1, 2) and best.seconds > 0
+
+
+def test_a_failing_trial_is_recorded_not_fatal(data, tmp_path):
+    outcome = run(TinyModel(fail_units=8), data, tmp_path, tuner="random", max_trials=6)
+    failed = [r for r in outcome.leaderboard if r.status == "FAILED"]
+    assert failed, "the search space has units=8; random search should try it in 6 trials"
+    assert all(r.error == "ValueError: units=8 is not supported" and r.score is None for r in failed)
+    assert outcome.best.status == "COMPLETED"
+    assert outcome.leaderboard[-1].status == "FAILED"
+
+
+def test_all_trials_failing_raises_with_the_reason(data, tmp_path):
+    class Broken(TinyModel):
+        def fit(self, hp, model, x, y, **kwargs):
+            raise RuntimeError("no GPU today")
+
+    with pytest.raises(TuningError, match="no GPU today"):
+        run(Broken(), data, tmp_path, tuner="random", max_trials=5)
+
+
+def test_cross_validation_scores_the_mean_over_folds(data, tmp_path):
+    model = TinyModel()
+    outcome = run(model, data, tmp_path, tuner="random", max_trials=2, cv=3, max_epochs=1)
+    assert model.fits == 2 * 3
+    assert all(r.score is not None and r.status == "COMPLETED" for r in outcome.leaderboard)
+
+
+def test_cv_and_validation_data_together_are_refused(data, tmp_path):
+    x, y, validation = data
+    with pytest.raises(ConfigError, match="--cv"):
+        tune(TinyModel(), x, y, validation_data=validation,
+             config=TuningConfig(cv=3), directory=tmp_path)
+
+
+def test_existing_project_needs_resume_and_resume_keeps_trials(data, tmp_path):
+    run(TinyModel(), data, tmp_path, tuner="random", max_trials=2)
+    with pytest.raises(ConfigError, match="--resume"):
+        run(TinyModel(), data, tmp_path, tuner="random", max_trials=2)
+
+    x, y, validation = data
+    model = TinyModel()
+    outcome = tune(model, x, y, validation_data=validation,
+                   config=TuningConfig(tuner="random", max_trials=3, max_epochs=2),
+                   directory=tmp_path, resume=True)
+    assert model.fits == 1, "the two completed trials must not be trained again"
+    assert outcome.trials_run == 1 and len(outcome.leaderboard) == 3
+
+
+def test_resume_refuses_other_settings_and_missing_runs(data, tmp_path):
+    x, y, validation = data
+    with pytest.raises(ConfigError, match="no tuning run"):
+        tune(TinyModel(), x, y, validation_data=validation,
+             config=TuningConfig(tuner="random"), directory=tmp_path, resume=True)
+    run(TinyModel(), data, tmp_path, tuner="random", max_trials=1)
+    with pytest.raises(ConfigError, match="tuner='random'"):
+        tune(TinyModel(), x, y, validation_data=validation,
+             config=TuningConfig(tuner="bayesian", max_epochs=2), directory=tmp_path, resume=True)
+
+
+def test_unknown_tuner_lists_valid_names():
+    with pytest.raises(ConfigError, match="bayesian, hyperband, random"):
+        TuningConfig(tuner="grid")
+
+
+def test_progress_goes_to_stderr(data, tmp_path, capsys):
+    x, y, validation = data
+    tune(TinyModel(), x, y, validation_data=validation,
+         config=TuningConfig(tuner="random", max_trials=1, max_epochs=2),
+         directory=tmp_path, reporter=ProgressReporter())
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "trial 1/1 - epoch 2/2 - best val_loss" in err
+    assert "search ended (max_trials)" in err
+
+
+def test_retrain_uses_the_given_values(data):
+    x, y, _ = data
+    model = retrain(TinyModel(), {"units": 16, "learning_rate": 0.01}, x, y, epochs=1)
+    assert model.layers[0].units == 16
+
+
+@pytest.mark.slow
+def test_budget_stops_a_running_trial_mid_epoch(data, tmp_path):
+    # Each batch sleeps 0.1 s and batch_size=1 gives 45 batches: one epoch takes over
+    # 4.5 s, more than the 2 s budget, so only the batch-level check can stop in time.
+    model = TinyModel(sleep_per_batch=0.1, batch_size=1)
+    started = time.monotonic()
+    outcome = run(model, data, tmp_path, tuner="random", max_trials=5, max_epochs=3, time_budget_s=2)
+    wall = time.monotonic() - started
+    assert outcome.stopped_by == "budget"
+    assert outcome.trials_run == 1
+    assert outcome.leaderboard[0].status == "STOPPED" and outcome.leaderboard[0].epochs == 1
+    # Generous: the overrun is one 0.1 s batch, a validation pass and writing files,
+    # but a loaded 2-core CI machine can stall for seconds; what matters is that the
+    # 3 x 4.5 s trial and the four further trials did not run.
+    assert wall < 2 + 4
+
+
+@pytest.mark.slow
+def test_budget_stops_starting_trials(data, tmp_path):
+    model = TinyModel(sleep_per_batch=0.02)
+    # 3 batches x 0.02 s x 5 epochs: each trial takes a few tenths of a second plus
+    # model building, so 3 s allows several trials but far fewer than 50.
+    started = time.monotonic()
+    outcome = run(model, data, tmp_path, tuner="random", max_trials=50, max_epochs=5,
+                  patience=5, time_budget_s=3)
+    wall = time.monotonic() - started
+    assert outcome.stopped_by == "budget"
+    assert 1 <= outcome.trials_run < 50
+    assert wall < 3 + 4
