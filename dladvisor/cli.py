@@ -1,76 +1,99 @@
 """The ``dladvisor`` command line: a thin layer over the Python API.
 
-Results go to files in a run directory and a short summary to stdout; messages go to
-stderr. Exit codes are decided in one place, :func:`main`: 0 ok, 1 bad data or
-configuration (any :class:`~dladvisor.errors.DladvisorError`), 2 usage.
+Results go to files and a short summary to stdout; progress and messages go to stderr.
+Exit codes are decided in one place, :func:`main`: 0 ok, 1 bad data or configuration (any
+:class:`~dladvisor.errors.DladvisorError`), 2 usage, 130 interrupted.
 """
 
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 from typing import Callable
 
 import click
 
 from dladvisor import __version__
-from dladvisor.errors import DladvisorError
+from dladvisor.errors import DladvisorError, TrainingInterrupted
 from dladvisor.recommender.facts import TASKS
 
-EXIT_OK, EXIT_DATA_OR_CONFIG, EXIT_USAGE = 0, 1, 2
+# Taken at import, before TensorFlow loads, so a time budget covers the start-up too.
+_LAUNCHED = time.monotonic()
+
+EXIT_OK, EXIT_DATA_OR_CONFIG, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
-def _shared_data_options(func: Callable) -> Callable:
-    """Options every verb that reads a data set takes (defined once)."""
-    options = [
-        click.argument("path", type=click.Path(path_type=Path)),
-        click.option(
-            "--target",
-            metavar="COLUMN",
-            help="Column to predict. Default: a column named target, label, class, y, "
-            "outcome or response, if there is one; otherwise no target (unsupervised).",
-        ),
-        click.option(
-            "--out",
-            type=click.Path(path_type=Path, file_okay=False),
-            metavar="DIR",
-            help="Run directory to create (must not exist). "
-            "Default: runs/<data-name>-<timestamp>/.",
-        ),
-        click.option(
-            "--encoding",
-            metavar="NAME",
-            help="Text encoding of a delimited file, e.g. cp1252. Default: sniffed.",
-        ),
-        click.option(
-            "--delimiter",
-            metavar="CHAR",
-            help="Field separator of a delimited file: one character such as ';', or "
-            "tab. Default: sniffed.",
-        ),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+def _options(*decorators: Callable) -> Callable:
+    """Apply several click decorators in the order written."""
+
+    def apply(func: Callable) -> Callable:
+        for decorator in reversed(decorators):
+            func = decorator(func)
+        return func
+
+    return apply
+
+
+# Options shared by several verbs, defined once.
+_read_options = _options(
+    click.option(
+        "--encoding",
+        metavar="NAME",
+        help="Text encoding of a delimited file, e.g. cp1252. Default: sniffed.",
+    ),
+    click.option(
+        "--delimiter",
+        metavar="CHAR",
+        help="Field separator of a delimited file: one character such as ';', or tab. "
+        "Default: sniffed.",
+    ),
+)
+_target_option = click.option(
+    "--target",
+    metavar="COLUMN",
+    help="Column to predict. Default: a column named target, label, class, y, outcome or "
+    "response, if there is one; otherwise no target (unsupervised).",
+)
+_out_option = click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    metavar="DIR",
+    help="Run directory to create (must not exist). Default: runs/<data-name>-<timestamp>/.",
+)
+_data_options = _options(
+    click.argument("path", type=click.Path(path_type=Path)),
+    _target_option,
+    _out_option,
+    _read_options,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="dladvisor")
 def cli() -> None:
-    """Profile a data set and recommend the deep-learning technique that fits it.
+    """Profile a data set, recommend the deep-learning technique that fits it, train it.
 
     \b
     Examples:
       dladvisor profile examples/penguins.csv
       dladvisor recommend examples/penguins.csv --target species
+      dladvisor train examples/penguins.csv --target species --time-budget 2m
+      dladvisor predict runs/penguins-20261125-120000 new_penguins.csv
     """
 
 
+def _read_options_of(encoding: str | None, delimiter: str | None):
+    from dladvisor.data import ReadOptions
+
+    return ReadOptions(encoding=encoding, delimiter=delimiter)
+
+
 def _read_and_profile(path, target, encoding, delimiter):
-    from dladvisor.data import ReadOptions, read
+    from dladvisor.data import read
     from dladvisor.recommender import profile_dataset
 
-    dataset = read(path, ReadOptions(encoding=encoding, delimiter=delimiter))
+    dataset = read(path, _read_options_of(encoding, delimiter))
     return profile_dataset(dataset, target=target)
 
 
@@ -81,7 +104,7 @@ def _run_dir(out: Path | None, profile) -> Path:
 
 
 @cli.command()
-@_shared_data_options
+@_data_options
 def profile(path, target, out, encoding, delimiter):
     """Profile the data set at PATH: kind, columns, target, alerts.
 
@@ -101,7 +124,7 @@ def profile(path, target, out, encoding, delimiter):
 
 
 @cli.command()
-@_shared_data_options
+@_data_options
 @click.option(
     "--task",
     type=click.Choice(sorted(TASKS)),
@@ -133,6 +156,163 @@ def recommend(path, target, out, encoding, delimiter, task):
     click.echo(f"\nwritten: {run_dir}/recommendation.md (and .json, profile.json)")
 
 
+@cli.command()
+@click.argument("path", type=click.Path(path_type=Path), required=False)
+@_target_option
+@click.option(
+    "--technique",
+    type=click.Choice(["auto", "mlp"]),
+    default="auto",
+    show_default=True,
+    help="Technique to train; auto takes the recommendation's choice.",
+)
+@click.option(
+    "--time-budget",
+    metavar="DURATION",
+    default="10m",
+    show_default=True,
+    help="Wall-clock limit for the whole run: 90s, 5m, 1h, 1h30m. No trial starts after "
+    "it, the running one stops, and the best model reached is exported.",
+)
+@click.option(
+    "--max-trials",
+    type=click.IntRange(min=1),
+    default=100,
+    show_default=True,
+    help="Trials at most; the time budget usually ends the search first.",
+)
+@click.option(
+    "--tuner",
+    type=click.Choice(["hyperband", "bayesian", "random"]),
+    default="hyperband",
+    show_default=True,
+    help="Search algorithm (keras-tuner).",
+)
+@click.option(
+    "--cv",
+    type=click.IntRange(min=2),
+    metavar="K",
+    help="Score each trial by K-fold cross-validation instead of one validation part "
+    "(for small data sets).",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Seed of the split, search and weights.",
+)
+@_out_option
+@click.option(
+    "--resume",
+    type=click.Path(path_type=Path, file_okay=False),
+    metavar="RUN_DIR",
+    help="Continue an interrupted run: its data, target and settings are reused (only "
+    "--time-budget applies) and finished trials are kept.",
+)
+@_read_options
+@click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
+def train(
+    path,
+    target,
+    technique,
+    time_budget,
+    max_trials,
+    tuner,
+    cv,
+    seed,
+    out,
+    resume,
+    encoding,
+    delimiter,
+    quiet,
+):
+    """Train and tune the recommended model for the table at PATH.
+
+    Splits the rows into train, validation and test parts, fits a classical baseline,
+    tunes the model with keras-tuner within the time budget, retrains the best
+    configuration, scores both on the test part and exports the model. The run
+    directory holds model.keras, metadata.json, results.json, leaderboard.csv and
+    report.md.
+
+    \b
+    Examples:
+      dladvisor train examples/penguins.csv --target species --time-budget 2m
+      dladvisor train sales.parquet --target churned --tuner bayesian --max-trials 30
+      dladvisor train --resume runs/sales-20261125-120000 --time-budget 30m
+    """
+    from dladvisor.report.training import training_summary
+    from dladvisor.training import TrainSettings, train as train_model
+    from dladvisor.tuning import Deadline, ProgressReporter, parse_time_budget
+
+    budget = parse_time_budget(time_budget)
+    settings = TrainSettings(
+        technique=technique,
+        tuner=tuner,
+        max_trials=max_trials,
+        time_budget_s=budget,
+        cv=cv,
+        seed=seed,
+    )
+    result = train_model(
+        path,
+        target,
+        settings=settings,
+        out=out,
+        resume=resume,
+        read_options=None if resume else _read_options_of(encoding, delimiter),
+        reporter=ProgressReporter(quiet=quiet),
+        deadline=Deadline(budget - (time.monotonic() - _LAUNCHED)),
+    )
+    click.echo(training_summary(result))
+    click.echo(
+        f"\nwritten: {result.run_dir}/ (model.keras, report.md, results.json, leaderboard.csv)"
+    )
+
+
+@cli.command()
+@click.argument("model", type=click.Path(path_type=Path))
+@click.argument("data", type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    metavar="FILE",
+    help="CSV file to write. Default: predictions-<data-name>.csv in the current folder.",
+)
+@click.option(
+    "--id-column", metavar="COLUMN", help="Copy this column of DATA into the output first."
+)
+@_read_options
+def predict(model, data, out, id_column, encoding, delimiter):
+    """Predict with a trained MODEL (a run directory or its model.keras) on DATA.
+
+    Checks DATA against the columns the model was trained on (missing ones are named;
+    extra ones are ignored with a note) and writes the predicted class with one
+    probability per class, or the predicted value.
+
+    \b
+    Examples:
+      dladvisor predict runs/penguins-20261125-120000 examples/penguins.csv
+      dladvisor predict runs/sales/model.keras new.csv --id-column customer_id --out scored.csv
+    """
+    from dladvisor.data import read
+    from dladvisor.errors import ConfigError
+    from dladvisor.export import load, write_predictions
+    from dladvisor.report.escape import for_terminal
+
+    dataset = read(data, _read_options_of(encoding, delimiter))
+    target = Path(out) if out is not None else Path(f"predictions-{dataset.name}.csv")
+    if target.resolve() == Path(data).resolve():
+        raise ConfigError(f"--out {target} is the input file; choose another file name")
+    trained = load(model)
+    predictions, notes = trained.predict_with_notes(dataset.table, id_column=id_column)
+    write_predictions(predictions, target)
+    for note in notes:
+        click.echo(f"note: {for_terminal(note)}", err=True)
+    click.echo(f"predicted {predictions.num_rows:,} rows with {trained.metadata.get('technique')}")
+    click.echo(f"written: {target}")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and turn errors into exit codes (the one place that does)."""
     from dladvisor.report.escape import for_terminal
@@ -144,9 +324,10 @@ def main(argv: list[str] | None = None) -> int:
     except click.ClickException as exc:  # usage errors exit with 2
         exc.show()
         return exc.exit_code
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        return EXIT_DATA_OR_CONFIG
+    except (click.exceptions.Abort, KeyboardInterrupt, TrainingInterrupted) as exc:
+        detail = f": {exc}" if isinstance(exc, TrainingInterrupted) else ""
+        click.echo(f"interrupted{for_terminal(detail)}", err=True)
+        return EXIT_INTERRUPTED
     except DladvisorError as exc:
         message = " ".join(str(exc).split())  # one line, whatever the message held
         click.echo(f"error: {for_terminal(message)}", err=True)

@@ -15,6 +15,8 @@ __all__ = [
     "DataFileNotFoundError",
     "UnsupportedFormatError",
     "ConfigError",
+    "TrainingInterrupted",
+    "TuningError",
 ]
 
 
@@ -36,3 +38,11 @@ class UnsupportedFormatError(DataError):
 
 class ConfigError(DladvisorError, ValueError):
     """An option or setting is invalid (an unknown target column, task or output path)."""
+
+
+class TuningError(DladvisorError, RuntimeError):
+    """The search finished without a single usable trial; the message says why."""
+
+
+class TrainingInterrupted(DladvisorError):
+    """Training was interrupted (Ctrl-C); finished trials are kept for ``--resume``."""

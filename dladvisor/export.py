@@ -370,6 +370,9 @@ def load(path: str | Path) -> TrainedModel:
 def _load_keras(model_path: Path) -> Any:
     import zipfile
 
+    from dladvisor._tensorflow import import_tensorflow
+
+    import_tensorflow()
     import keras
 
     # A .keras file is a zip archive; Keras reports a damaged one as "File not found",

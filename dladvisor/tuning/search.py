@@ -17,11 +17,12 @@ import math
 import os
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from dladvisor.errors import ConfigError, DladvisorError
+from dladvisor.errors import ConfigError, TuningError
 from dladvisor.tuning.budget import Deadline
 from dladvisor.tuning.progress import ProgressReporter
 from dladvisor.tuning.split import kfold_indices
@@ -42,10 +43,6 @@ _SETTINGS_FILE = "dladvisor_tuning.json"
 # Settings a resumed search must share with the original: changing them would mix
 # trials scored differently (objective, cv) or break the oracle's saved state.
 _RESUME_KEYS = ("tuner", "objective", "cv", "max_epochs", "factor")
-
-
-class TuningError(DladvisorError, RuntimeError):
-    """The search finished without a single usable trial; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -268,14 +265,18 @@ def tune(
             deadline=deadline,
             best=(min(scores) if kt_objective.direction == "min" else max(scores)) if scores else None,
         )
-    tuner.search(
-        x_train,
-        y_train,
-        validation_data=validation_data,
-        epochs=config.max_epochs,
-        class_weight=class_weight,
-        folds=folds,
-    )
+    with warnings.catch_warnings():
+        # Hyperband continues a promoted trial from its checkpoint without the optimizer
+        # state, and Keras warns about it every time; that is how keras-tuner works.
+        warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+        tuner.search(
+            x_train,
+            y_train,
+            validation_data=validation_data,
+            epochs=config.max_epochs,
+            class_weight=class_weight,
+            folds=folds,
+        )
     records = _records(tuner)
     leaderboard = tuple(_rank(records, kt_objective.direction))
     leaderboard_path = project_dir / "leaderboard.csv"

@@ -1,0 +1,92 @@
+"""The training report: recommendation, test scores beside the baseline, leaderboard."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from dladvisor.recommender.profile import Profile
+from dladvisor.report.escape import for_markdown, for_terminal
+from dladvisor.report.text import recommendation_markdown
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from dladvisor.recommender.recommendation import Recommendation
+    from dladvisor.training import TrainResult
+
+__all__ = ["training_markdown", "training_summary"]
+
+#: Trials shown in the report's leaderboard (leaderboard.csv holds them all).
+LEADERBOARD_ROWS = 10
+
+
+def _number(value) -> str:
+    return "-" if value is None else f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def training_summary(result: "TrainResult") -> str:
+    """A few lines for the terminal after training."""
+    e = for_terminal
+    tuning = result.tuning
+    metrics = sorted(set(result.metrics) & set(result.baseline_metrics))
+    lines = [
+        f"trained: {result.technique} for {result.task} in {result.seconds:.0f}s "
+        f"({tuning.trials_run} trial(s), search stopped by {tuning.stopped_by})",
+        "test scores:  " + "  ".join(f"{m} {result.metrics[m]:.4f}" for m in metrics),
+        "baseline:     "
+        + "  ".join(f"{m} {result.baseline_metrics[m]:.4f}" for m in metrics)
+        + f"  ({result.baseline_name})",
+        e(result.verdict),
+    ]
+    lines += [f"note: {e(n)}" for n in result.notes]
+    return "\n".join(lines)
+
+
+def training_markdown(
+    profile: Profile, recommendation: "Recommendation", result: "TrainResult"
+) -> str:
+    """The run's report: training results first, then the recommendation and profile."""
+    e = for_markdown
+    tuning = result.tuning
+    metrics = sorted(set(result.metrics) & set(result.baseline_metrics))
+    out = [
+        f"# Training report for {e(profile.name)}",
+        "",
+        f"**{e(result.verdict)}**",
+        "",
+        f"- **Technique:** {result.technique} for {result.task}",
+        f"- **Search:** {tuning.trials_run} trial(s), stopped by {tuning.stopped_by}, best "
+        f"{tuning.objective} {_number(tuning.best_score)}",
+        f"- **Wall time:** {result.seconds:.0f} s",
+        "",
+        "## Test scores",
+        "",
+        f"| metric | {result.technique} | {e(result.baseline_name)} |",
+        "|---|---:|---:|",
+    ]
+    out += [
+        f"| {m} | {result.metrics[m]:.4f} | {result.baseline_metrics[m]:.4f} |" for m in metrics
+    ]
+    out += ["", "## Best configuration", "", "| hyperparameter | value |", "|---|---|"]
+    out += [
+        f"| {e(k)} | {e(v)} |"
+        for k, v in sorted(result.best_hyperparameters.items())
+        if not k.startswith("tuner/")
+    ]
+    shown = tuning.leaderboard[:LEADERBOARD_ROWS]
+    out += [
+        "",
+        f"## Leaderboard (best {len(shown)} of {len(tuning.leaderboard)}; all in leaderboard.csv)",
+        "",
+        f"| rank | trial | status | {tuning.objective} | epochs | seconds | parameters | note |",
+        "|---:|---:|---|---:|---:|---:|---:|---|",
+    ]
+    for rank, record in enumerate(shown, start=1):
+        out.append(
+            f"| {rank} | {record.number} | {record.status} | {_number(record.score)} | "
+            f"{_number(record.epochs)} | {_number(record.seconds)} | "
+            f"{_number(record.parameters)} | {e(record.error or '')} |"
+        )
+    if result.notes:
+        out += ["", "## Notes", ""]
+        out += [f"- {e(n)}" for n in result.notes]
+    out += ["", recommendation_markdown(profile, recommendation)]
+    return "\n".join(out)

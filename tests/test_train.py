@@ -1,0 +1,230 @@
+"""Train -> export -> predict, end to end, on small real tables (a few trials, 1-2 epochs).
+
+Penguins is bundled; the diabetes table ships inside scikit-learn. The files for bad
+input are synthetic (a corrupt model, a table missing a column): they hold exactly the
+defect under test.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import dladvisor
+from dladvisor.cli import main
+from dladvisor.training import TrainSettings
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[1]
+PENGUINS = ROOT / "examples" / "penguins.csv"
+QUICK = ["--max-trials", "2", "--time-budget", "2m", "-q"]
+
+
+def run(capsys, *args) -> tuple[int, str, str]:
+    code = main([str(a) for a in args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory) -> Path:
+    """One quick training run on penguins, shared by the tests that only read it."""
+    run_dir = tmp_path_factory.mktemp("runs") / "penguins"
+    code = main(["train", str(PENGUINS), "--target", "species", "--out", str(run_dir), *QUICK])
+    assert code == 0
+    return run_dir
+
+
+def test_train_writes_a_complete_run(trained_run):
+    names = {p.name for p in trained_run.iterdir()}
+    assert {
+        "run.json",
+        "profile.json",
+        "recommendation.json",
+        "leaderboard.csv",
+        "model.keras",
+        "metadata.json",
+        "results.json",
+        "report.md",
+        "tuning",
+    } <= names
+    assert not [n for n in names if n.endswith(".partial") or n.startswith(".")]
+    results = json.loads((trained_run / "results.json").read_text())
+    assert results["technique"] == "mlp" and results["task"] == "classification"
+    assert results["baseline"]["name"] == "HistGradientBoostingClassifier"
+    assert 0.0 <= results["metrics"]["accuracy"] <= 1.0
+    assert results["winner"] in ("model", "baseline", "tie") and results["verdict"]
+    assert results["split"]["stratified"] is True
+    assert 1 <= results["trials_run"] <= 2
+    with open(trained_run / "leaderboard.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == len(results["leaderboard"]) and rows[0]["status"]
+    assert {"score", "epochs", "seconds", "parameters"} <= set(rows[0])
+    metadata = json.loads((trained_run / "metadata.json").read_text())
+    assert metadata["format"] == "dladvisor-model" and metadata["technique"] == "mlp"
+    assert metadata["schema"]["target"]["classes"] == ["Adelie", "Chinstrap", "Gentoo"]
+    assert metadata["versions"]["tensorflow"]
+    report = (trained_run / "report.md").read_text()
+    assert "## Test scores" in report and "Leaderboard" in report and "Why MLP" in report
+
+
+def test_predict_cli_writes_classes_and_probabilities(trained_run, tmp_path, capsys):
+    out = tmp_path / "preds.csv"
+    code, stdout, err = run(capsys, "predict", trained_run, PENGUINS, "--out", out)
+    assert code == 0, err
+    assert "344 rows" in stdout and "species" in err  # the target column is noted as ignored
+    with open(out, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 344
+    assert list(rows[0]) == [
+        "predicted_species",
+        "probability_Adelie",
+        "probability_Chinstrap",
+        "probability_Gentoo",
+    ]
+    total = sum(float(rows[0][k]) for k in list(rows[0])[1:])
+    assert total == pytest.approx(1.0, abs=1e-4)
+    truth = [r["species"] for r in csv.DictReader(open(PENGUINS, newline=""))]
+    right = sum(r["predicted_species"] == t for r, t in zip(rows, truth))
+    assert right / len(rows) > 0.6  # two short trials; far above the 0.44 of the majority class
+
+
+def test_python_api_load_and_predict(trained_run):
+    import pandas as pd
+
+    frame = pd.read_csv(PENGUINS).drop(columns=["species"])
+    predictions = dladvisor.load(trained_run).predict(frame)
+    assert isinstance(predictions, pd.DataFrame) and len(predictions) == 344
+    assert set(predictions["predicted_species"]) <= {"Adelie", "Chinstrap", "Gentoo"}
+
+
+def test_python_api_trains_a_regressor(tmp_path):
+    from sklearn.datasets import load_diabetes
+
+    data = tmp_path / "diabetes.csv"
+    load_diabetes(as_frame=True).frame.to_csv(data, index=False)
+    result = dladvisor.train(
+        data,
+        target="target",
+        settings=TrainSettings(max_trials=2, time_budget_s=90, seed=1),
+        out=tmp_path / "run",
+    )
+    assert result.task == "regression" and result.baseline_name == "HistGradientBoostingRegressor"
+    assert set(result.metrics) >= {"r2", "rmse", "mae"}
+    predictions = dladvisor.load(result.run_dir).predict(data)
+    values = predictions.column("predicted_target").to_pylist()
+    # Outputs are on the target's scale (25..346), not standardised.
+    assert 25 < sum(values) / len(values) < 346
+
+
+def test_existing_run_directory_needs_resume(trained_run, capsys):
+    before = sorted(p.name for p in trained_run.iterdir())
+    code, _, err = run(
+        capsys, "train", PENGUINS, "--target", "species", "--out", trained_run, *QUICK
+    )
+    assert code == 1 and "--resume" in err and len(err.strip().splitlines()) == 1
+    assert sorted(p.name for p in trained_run.iterdir()) == before
+
+
+def test_resuming_a_complete_run_is_refused(trained_run, capsys):
+    code, _, err = run(capsys, "train", "--resume", trained_run, "-q")
+    assert code == 1 and "already complete" in err
+
+
+def test_technique_that_does_not_fit_says_why_and_what_fits(tmp_path, capsys):
+    code, _, err = run(
+        capsys, "train", PENGUINS, "--technique", "mlp", "--out", tmp_path / "r", *QUICK
+    )
+    assert code == 1 and len(err.strip().splitlines()) == 1
+    assert "feature-learning" in err and "RBM" in err and "--target" in err
+    assert not (tmp_path / "r").exists()
+
+
+def test_predict_on_a_table_missing_a_column(trained_run, tmp_path, capsys):
+    lines = PENGUINS.read_text().splitlines()
+    header = lines[0].split(",")
+    keep = [i for i, name in enumerate(header) if name != "island"]
+    smaller = tmp_path / "no_island.csv"
+    smaller.write_text("\n".join(",".join(row.split(",")[i] for i in keep) for row in lines) + "\n")
+    code, out, err = run(capsys, "predict", trained_run, smaller, "--out", tmp_path / "p.csv")
+    assert code == 1 and "'island'" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "p.csv").exists()
+
+
+@pytest.mark.parametrize("what", ["corrupt model file", "not one of ours"])
+def test_predict_with_a_bad_model(what, tmp_path, capsys):
+    folder = tmp_path / "model"
+    folder.mkdir()
+    if what == "corrupt model file":
+        (folder / "model.keras").write_bytes(os.urandom(2048))
+        (folder / "metadata.json").write_text('{"format": "dladvisor-model", "format_version": 1}')
+    else:
+        (folder / "model.keras").write_bytes(b"PK\x03\x04 not really")
+    code, _, err = run(capsys, "predict", folder, PENGUINS, "--out", tmp_path / "p.csv")
+    assert code == 1 and len(err.strip().splitlines()) == 1 and "model" in err
+    assert "Traceback" not in err and not (tmp_path / "p.csv").exists()
+
+
+def test_predict_refuses_to_overwrite_its_input(trained_run, tmp_path, capsys):
+    copy = tmp_path / "data.csv"
+    copy.write_bytes(PENGUINS.read_bytes())
+    code, _, err = run(capsys, "predict", trained_run, copy, "--out", copy)
+    assert code == 1 and "input file" in err
+    assert copy.read_bytes() == PENGUINS.read_bytes()
+
+
+def test_ctrl_c_leaves_a_resumable_run(tmp_path):
+    """SIGINT during tuning: exit 130, no model file, and --resume finishes the run."""
+    run_dir = tmp_path / "run"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "dladvisor", "train", str(PENGUINS), "--target", "species"]
+    process = subprocess.Popen(
+        command + ["--out", str(run_dir), "--time-budget", "5m", "--max-trials", "30"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        # A shell without job control starts background commands with SIGINT ignored,
+        # and Python keeps it so; restore the default as a terminal would have it.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    # Interrupt once a trial has finished (keras-tuner writes trial folders as it goes).
+    waited = 0.0
+    while waited < 240 and not list((run_dir / "tuning").glob("trial_*/trial.json")):
+        time.sleep(0.5)
+        waited += 0.5
+    time.sleep(1.0)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    assert "--resume" in err and "Traceback" not in err
+    assert not (run_dir / "model.keras").exists() and not (run_dir / "results.json").exists()
+
+    resumed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "dladvisor",
+            "train",
+            "--resume",
+            str(run_dir),
+            "--time-budget",
+            "90s",
+            "-q",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    results = json.loads((run_dir / "results.json").read_text())
+    assert results["trials_run"] >= 1 and (run_dir / "model.keras").exists()
