@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
 import subprocess
 import sys
@@ -69,27 +68,14 @@ def _data(case: Case, folder: Path) -> Path:
 
 def run_case(case: Case, budget_s: int, folder: Path) -> dict:
     data = _data(case, folder)
-    out = Path(tempfile.mkdtemp(dir=folder)) / "run"
-    argv = [
-        sys.executable,
-        "-m",
-        "dladvisor",
-        "train",
-        str(data),
-        "--target",
-        case.target,
-        "--time-budget",
-        f"{budget_s}s",
-        "--seed",
-        "0",
-        "--out",
-        str(out),
-        "-q",
-    ]
-    start = time.perf_counter()
-    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
-    wall = time.perf_counter() - start
-    results = json.loads((out / "results.json").read_text())
+    with tempfile.TemporaryDirectory(dir=folder) as scratch:
+        out = Path(scratch) / "run"
+        argv = [sys.executable, "-m", "dladvisor", "train", str(data), "--target", case.target]
+        argv += ["--time-budget", f"{budget_s}s", "--seed", "0", "--out", str(out), "-q"]
+        start = time.perf_counter()
+        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
+        wall = time.perf_counter() - start
+        results = json.loads((out / "results.json").read_text())
     return {"wall": wall, "results": results}
 
 

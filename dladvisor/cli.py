@@ -18,9 +18,6 @@ from dladvisor import __version__
 from dladvisor.errors import DladvisorError, TrainingInterrupted
 from dladvisor.recommender.facts import TASKS
 
-# Taken at import, before TensorFlow loads, so a time budget covers the start-up too.
-_LAUNCHED = time.monotonic()
-
 EXIT_OK, EXIT_DATA_OR_CONFIG, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
@@ -245,6 +242,9 @@ def train(
     from dladvisor.training import TrainSettings, train as train_model
     from dladvisor.tuning import Deadline, ProgressReporter, parse_time_budget
 
+    # The budget counts from launch (main() notes the time), so it covers start-up and
+    # the TensorFlow import too.
+    launched = click.get_current_context().find_root().obj["launched"]
     budget = parse_time_budget(time_budget)
     settings = TrainSettings(
         technique=technique,
@@ -262,7 +262,9 @@ def train(
         resume=resume,
         read_options=None if resume else _read_options_of(encoding, delimiter),
         reporter=ProgressReporter(quiet=quiet),
-        deadline=Deadline(budget - (time.monotonic() - _LAUNCHED)),
+        # Start-up already spent part of the budget; a budget smaller than that still
+        # gets a (last) moment, and the run ends with the best model it reached.
+        deadline=Deadline(max(budget - (time.monotonic() - launched), 0.001)),
     )
     click.echo(training_summary(result))
     click.echo(
@@ -318,7 +320,12 @@ def main(argv: list[str] | None = None) -> int:
     from dladvisor.report.escape import for_terminal
 
     try:
-        cli.main(args=argv, prog_name="dladvisor", standalone_mode=False)
+        cli.main(
+            args=argv,
+            prog_name="dladvisor",
+            standalone_mode=False,
+            obj={"launched": time.monotonic()},
+        )
     except click.exceptions.Exit as exc:  # --help, --version
         return exc.exit_code
     except click.ClickException as exc:  # usage errors exit with 2

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field, replace
@@ -33,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from dladvisor.data import ReadOptions, read
-from dladvisor.errors import ConfigError, TrainingInterrupted
+from dladvisor.errors import ConfigError, DladvisorError, TrainingInterrupted
 from dladvisor.models import get_hypermodel_class, technique_names
 from dladvisor.models.schema import TableSchema
 from dladvisor.recommender import Profile, Recommendation, profile_dataset, recommend
@@ -53,7 +54,7 @@ __all__ = ["DEFAULT_TIME_BUDGET_S", "TrainResult", "TrainSettings", "result_dict
 DEFAULT_TIME_BUDGET_S = 600.0
 #: Share of the time left after preparing the data that tuning may use; the rest is kept
 #: for retraining the best configuration once, evaluating and exporting.
-TUNING_SHARE = 0.7
+TUNING_SHARE = 0.8
 _TASKS_TRAINED = ("classification", "regression")
 
 
@@ -195,9 +196,13 @@ def train(
             notes=notes,
             started=started,
         )
+    except DladvisorError:
+        if resume is None:  # a fresh run that produced nothing leaves nothing behind
+            shutil.rmtree(run_dir, ignore_errors=True)
+        raise
     except KeyboardInterrupt:
         raise TrainingInterrupted(
-            f"interrupted; finished trials are kept in {run_dir}; continue with "
+            f"finished trials are kept in {run_dir}; continue with "
             f"`dladvisor train --resume {run_dir}`"
         ) from None
 
@@ -251,7 +256,11 @@ def _fit_and_export(
     if classification and "imbalance" in profile.alert_codes():
         weights = class_weights(y_train, len(schema.target.classes))
         notes.append("classes weighted by their inverse frequency (the target is imbalanced)")
-    hypermodel = get_hypermodel_class(technique)(schema, stats, class_weight=weights)
+    # The tuner sets each trial's epochs (Hyperband's rounds, early stopping), so epochs
+    # is fixed here rather than searched.
+    hypermodel = get_hypermodel_class(technique)(
+        schema, stats, class_weight=weights, epochs=settings.max_epochs
+    )
 
     tuning_seconds = max(1.0, deadline.remaining() * TUNING_SHARE) if deadline.limited else None
     config = TuningConfig(

@@ -228,3 +228,22 @@ def test_ctrl_c_leaves_a_resumable_run(tmp_path):
     assert resumed.returncode == 0, resumed.stderr
     results = json.loads((run_dir / "results.json").read_text())
     assert results["trials_run"] >= 1 and (run_dir / "model.keras").exists()
+
+
+def test_a_budget_too_small_for_one_trial_is_explained(tmp_path, capsys):
+    run_dir = tmp_path / "run"
+    code, out, err = run(
+        capsys,
+        "train",
+        PENGUINS,
+        "--target",
+        "species",
+        "--time-budget",
+        "1s",
+        "--out",
+        run_dir,
+        "-q",
+    )
+    assert code == 1 and len(err.strip().splitlines()) == 1
+    assert "time budget" in err and "larger --time-budget" in err
+    assert not run_dir.exists()  # nothing was finished, so nothing is left behind

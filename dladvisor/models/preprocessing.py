@@ -36,6 +36,10 @@ __all__ = [
 #: Categories kept per column, most frequent first; rarer ones share the
 #: out-of-vocabulary slot with unseen and missing values.
 MAX_VOCABULARY = 1_000
+#: A positive regression target more right-skewed than this is learnt as log(y): errors
+#: then scale with the value (a 10% miss costs the same on a cheap or a dear item), which
+#: suits prices, sizes and counts.
+LOG_TARGET_SKEW = 1.0
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,9 @@ class PreprocessingStats:
         target_mean, target_std: mean and standard deviation of a regression target
             (``None`` for classification, or when no targets were given); a regression
             model learns the standardised target and turns its output back with them.
+        target_log: the regression target is positive and right-skewed (skewness above
+            :data:`LOG_TARGET_SKEW`, like prices or counts), so the model learns its
+            logarithm; ``target_mean`` and ``target_std`` are then those of ``log(y)``.
     """
 
     rows: int
@@ -96,6 +103,7 @@ class PreprocessingStats:
     categorical: Mapping[str, CategoricalStats] = field(default_factory=dict)
     target_mean: float | None = None
     target_std: float | None = None
+    target_log: bool = False
 
     def __post_init__(self) -> None:
         # Read-only views keep the "frozen" promise for the mappings too.
@@ -156,6 +164,7 @@ class PreprocessingStats:
                 numeric[feature.name] = _numeric_stats(values)
 
         target_mean = target_std = None
+        target_log = False
         if schema.target.kind == "regression" and targets is not None:
             y = np.asarray(targets, dtype=np.float64).reshape(-1)
             y = y[np.isfinite(y)]
@@ -164,6 +173,9 @@ class PreprocessingStats:
                     f"target {schema.target.name!r} has no finite value in the training "
                     "rows; remove unlabelled rows with schema.labelled_rows(table) first"
                 )
+            target_log = bool(y.min() > 0 and _skewness(y) > LOG_TARGET_SKEW)
+            if target_log:
+                y = np.log(y)
             target_mean = float(y.mean())
             std = float(y.std())
             # A constant target still needs a non-zero scale to divide by.
@@ -175,6 +187,7 @@ class PreprocessingStats:
             categorical=categorical,
             target_mean=target_mean,
             target_std=target_std,
+            target_log=target_log,
         )
 
     # -- serialisation ---------------------------------------------------------------
@@ -197,6 +210,7 @@ class PreprocessingStats:
             },
             "target_mean": self.target_mean,
             "target_std": self.target_std,
+            "target_log": self.target_log,
         }
 
     @classmethod
@@ -222,7 +236,15 @@ class PreprocessingStats:
             },
             target_mean=_optional_float(data.get("target_mean")),
             target_std=_optional_float(data.get("target_std")),
+            target_log=bool(data.get("target_log", False)),
         )
+
+
+def _skewness(values: np.ndarray) -> float:
+    spread = values.std()
+    if spread == 0 or not math.isfinite(spread):
+        return 0.0
+    return float(np.mean(((values - values.mean()) / spread) ** 3))
 
 
 def as_keras_inputs(inputs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:

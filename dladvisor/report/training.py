@@ -19,6 +19,7 @@ LEADERBOARD_ROWS = 10
 
 
 def _number(value) -> str:
+    """Floats to 4 significant digits (0.30000000000000004 -> 0.3); others as they are."""
     return "-" if value is None else f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
@@ -67,7 +68,7 @@ def training_markdown(
     ]
     out += ["", "## Best configuration", "", "| hyperparameter | value |", "|---|---|"]
     out += [
-        f"| {e(k)} | {e(v)} |"
+        f"| {e(k)} | {e(_number(v))} |"
         for k, v in sorted(result.best_hyperparameters.items())
         if not k.startswith("tuner/")
     ]
