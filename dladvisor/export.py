@@ -21,16 +21,16 @@ import json
 import math
 import os
 import platform
-import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata as importlib_metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
 
+from dladvisor._files import write_atomically
 from dladvisor.errors import ConfigError, DataError
 from dladvisor.models.schema import TableSchema
 
@@ -152,23 +152,8 @@ def save_model_run(run_dir: Path, model: Any, *, schema: TableSchema, metadata: 
 
     # The model first: metadata.json is what marks the folder as a model, so it only
     # appears (or changes) once the model it describes is complete.
-    _write_atomically(run_dir / MODEL_FILE, lambda tmp: model.save(str(tmp)))
-    _write_atomically(run_dir / METADATA_FILE, lambda tmp: tmp.write_text(text, encoding="utf-8"))
-
-
-def _write_atomically(final: Path, write: Callable[[Path], Any]) -> None:
-    # The temporary keeps the final suffix: Keras refuses to save to a name that does not
-    # end in ".keras". The writer creates it (not mkstemp) so the file gets the usual
-    # permissions rather than mkstemp's owner-only ones.
-    tmp = final.parent / f".{final.name}.{secrets.token_hex(6)}.partial{final.suffix}"
-    try:
-        write(tmp)
-        with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, final)
-    except BaseException:  # KeyboardInterrupt too: never leave the partial file behind
-        tmp.unlink(missing_ok=True)
-        raise
+    write_atomically(run_dir / MODEL_FILE, lambda tmp: model.save(str(tmp)))
+    write_atomically(run_dir / METADATA_FILE, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def _jsonable(value: Any) -> Any:
@@ -348,7 +333,7 @@ def load(path: str | Path) -> TrainedModel:
     except (OSError, UnicodeError, ValueError) as exc:
         raise _not_ours(meta_path, f"unreadable JSON: {_first_line(exc)}") from exc
     if not isinstance(record, dict) or record.get("format") != FORMAT:
-        raise _not_ours(meta_path, f"no \"format\": \"{FORMAT}\" marker")
+        raise _not_ours(meta_path, f'no "format": "{FORMAT}" marker')
     version = record.get("format_version")
     if not isinstance(version, int) or version > FORMAT_VERSION:
         raise DataError(
@@ -364,7 +349,9 @@ def load(path: str | Path) -> TrainedModel:
         ) from exc
     if not model_path.is_file():
         raise _not_ours(path, f"no {MODEL_FILE}")
-    return TrainedModel(schema=schema, metadata=record, model=_load_keras(model_path), path=model_path)
+    return TrainedModel(
+        schema=schema, metadata=record, model=_load_keras(model_path), path=model_path
+    )
 
 
 def _load_keras(model_path: Path) -> Any:
@@ -447,7 +434,7 @@ def write_predictions(table: "pa.Table | pd.DataFrame", path: str | Path) -> Pat
     if not path.parent.is_dir():
         raise ConfigError(f"{path}: the folder {path.parent} does not exist; create it first")
     try:
-        _write_atomically(path, lambda tmp: csv.write_csv(table, tmp))
+        write_atomically(path, lambda tmp: csv.write_csv(table, tmp))
     except OSError as exc:
         raise ConfigError(
             f"{path}: cannot write the predictions ({exc.strerror or _first_line(exc)}); "

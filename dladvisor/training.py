@@ -25,7 +25,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -33,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from dladvisor._files import write_text_atomically
 from dladvisor.data import ReadOptions, read
 from dladvisor.errors import ConfigError, DladvisorError, TrainingInterrupted
 from dladvisor.models import get_hypermodel_class, technique_names
@@ -176,8 +176,8 @@ def train(
     if resume is None:
         run_dir = Path(out) if out is not None else default_run_dir(profile.name)
         _create_run_dir(run_dir, path, profile.target.name, settings, read_options)
-        _write(run_dir / "profile.json", profile.to_json())
-        _write(run_dir / "recommendation.json", recommendation.to_json())
+        write_text_atomically(run_dir / "profile.json", profile.to_json())
+        write_text_atomically(run_dir / "recommendation.json", recommendation.to_json())
     reporter.message(f"run directory: {run_dir}")
     try:
         return _fit_and_export(
@@ -342,8 +342,10 @@ def _fit_and_export(
         seconds=seconds,
         notes=tuple(notes),
     )
-    _write(run_dir / "report.md", training_markdown(profile, recommendation, result))
-    _write(run_dir / "results.json", json.dumps(result_dict(result, settings, split), indent=2))
+    write_text_atomically(run_dir / "report.md", training_markdown(profile, recommendation, result))
+    write_text_atomically(
+        run_dir / "results.json", json.dumps(result_dict(result, settings, split), indent=2)
+    )
     return result
 
 
@@ -448,7 +450,7 @@ def _create_run_dir(
         "settings": asdict(settings),
         "read_options": asdict(read_options) if read_options else None,
     }
-    _write(run_dir / "run.json", json.dumps(request, indent=2))
+    write_text_atomically(run_dir / "run.json", json.dumps(request, indent=2))
 
 
 def _resumed(resume, path, settings: TrainSettings):
@@ -473,15 +475,3 @@ def _resumed(resume, path, settings: TrainSettings):
     resumed_settings = replace(saved, time_budget_s=settings.time_budget_s)
     options = ReadOptions(**request["read_options"]) if request.get("read_options") else None
     return run_dir, data, request["target"], resumed_settings, options
-
-
-def _write(path: Path, text: str) -> None:
-    """Write ``text`` whole: a temporary file beside ``path``, then a rename."""
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text if text.endswith("\n") else text + "\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -15,13 +15,13 @@ import io
 import json
 import math
 import os
-import tempfile
 import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from dladvisor._files import write_atomically
 from dladvisor.errors import ConfigError, TuningError
 from dladvisor.tuning.budget import Deadline
 from dladvisor.tuning.progress import ProgressReporter
@@ -88,8 +88,12 @@ class TuningConfig:
                     f"--{name.replace('_', '-')}: expected a whole number of at least "
                     f"{minimum}; received {value!r}."
                 )
-        if self.cv is not None and (isinstance(self.cv, bool) or not isinstance(self.cv, int) or self.cv < 2):
-            raise ConfigError(f"--cv: expected a whole number of folds of at least 2; received {self.cv!r}.")
+        if self.cv is not None and (
+            isinstance(self.cv, bool) or not isinstance(self.cv, int) or self.cv < 2
+        ):
+            raise ConfigError(
+                f"--cv: expected a whole number of folds of at least 2; received {self.cv!r}."
+            )
         if self.time_budget_s is not None and not (
             isinstance(self.time_budget_s, (int, float)) and self.time_budget_s > 0
         ):
@@ -263,7 +267,11 @@ def tune(
             direction=kt_objective.direction,
             max_trials=config.max_trials,
             deadline=deadline,
-            best=(min(scores) if kt_objective.direction == "min" else max(scores)) if scores else None,
+            best=(
+                (min(scores) if kt_objective.direction == "min" else max(scores))
+                if scores
+                else None
+            ),
         )
     with warnings.catch_warnings():
         # Hyperband continues a promoted trial from its checkpoint without the optimizer
@@ -348,7 +356,9 @@ def retrain(
     from dladvisor.tuning._tuner import HYPERBAND_KEYS, TrialMonitor
 
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ConfigError(f"retrain epochs: expected a whole number of at least 1; received {epochs!r}.")
+        raise ConfigError(
+            f"retrain epochs: expected a whole number of at least 1; received {epochs!r}."
+        )
     hp = keras_tuner.HyperParameters()
     # Preset values win over the defaults when build() registers each hyperparameter,
     # which is how keras-tuner itself hands a trial's values to build().
@@ -357,7 +367,12 @@ def retrain(
     keras.utils.set_random_seed(seed)
     model = hypermodel.build(hp)
     monitor = TrialMonitor(deadline or Deadline(None), None, epochs, reporter)
-    kwargs = {"validation_data": validation_data, "epochs": epochs, "callbacks": [monitor], "verbose": 0}
+    kwargs = {
+        "validation_data": validation_data,
+        "epochs": epochs,
+        "callbacks": [monitor],
+        "verbose": 0,
+    }
     if class_weight is not None:
         kwargs["class_weight"] = class_weight
     if reporter is not None:
@@ -384,12 +399,20 @@ def write_leaderboard(records: Sequence[TrialRecord], path: str | os.PathLike) -
     path.parent.mkdir(parents=True, exist_ok=True)
     names = sorted({name for record in records for name in record.hyperparameters})
     header = [
-        "rank", "number", "trial_id", "status", "score", "best_epoch",
-        "epochs", "seconds", "parameters", "error",
+        "rank",
+        "number",
+        "trial_id",
+        "status",
+        "score",
+        "best_epoch",
+        "epochs",
+        "seconds",
+        "parameters",
+        "error",
     ] + [f"hp:{name}" for name in names]
-    handle, temporary = tempfile.mkstemp(prefix=".leaderboard-", suffix=".csv", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", newline="", encoding="utf-8") as file:
+
+    def write(temporary: Path) -> None:
+        with open(temporary, "w", newline="", encoding="utf-8") as file:
             writer = csv.writer(file)
             writer.writerow(header)
             rank = 0
@@ -410,11 +433,8 @@ def write_leaderboard(records: Sequence[TrialRecord], path: str | os.PathLike) -
                     ]
                     + [_cell(record.hyperparameters.get(name)) for name in names]
                 )
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
+
+    write_atomically(path, write)
     return path
 
 
@@ -580,6 +600,4 @@ def _no_result_message(leaderboard, stopped_by: str, deadline: Deadline, path: P
         return "the search ran no trial; check the search space of the model."
     reasons = sorted({r.error for r in leaderboard if r.error})
     shown = "; ".join(reasons[:3])
-    return (
-        f"all {len(leaderboard)} trial(s) failed ({shown}); see {path} for every trial."
-    )
+    return f"all {len(leaderboard)} trial(s) failed ({shown}); see {path} for every trial."
