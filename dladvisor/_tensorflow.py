@@ -38,4 +38,6 @@ def import_tensorflow():
         finally:
             os.dup2(saved, 2)
             os.close(saved)
+    # Retracing notices (every trial builds a new model) are not for users either.
+    tensorflow.get_logger().setLevel("ERROR")
     return tensorflow

@@ -336,35 +336,62 @@ def test_class_weights_are_balanced_like_scikit_learn():
         class_weights(np.array([0, 2]), 2)
 
 
-class _RecordingModel:
-    """Stands in for a Keras model to see what ``MLPHyperModel.fit`` passes on."""
+class _Recorder:
+    """Stands in for ``fit`` to see what ``MLPHyperModel.fit`` passes on."""
 
-    def fit(self, *args, **kwargs):
+    def __call__(self, *args, **kwargs):
         self.args, self.kwargs = args, kwargs
         return "history"
 
 
 def test_fit_passes_batch_size_epochs_and_class_weight():
+    from dladvisor.models.mlp import _training_view
+
     hm = hypermodel("binary", class_weight={0: 1.0, 1: 3.0})
     hp = fixed_hyperparameters({"batch_size": 16, "epochs": 30})
     inputs, y = make_inputs(), np.zeros(ROWS, dtype=np.int64)
+    model = hm.build(hp)
+    preprocess, network = _training_view(model, hm._compile)
+    network.fit = recorder = _Recorder()
 
-    model = _RecordingModel()
     assert hm.fit(hp, model, inputs, y, validation_data=(inputs, y)) == "history"
-    assert model.kwargs["batch_size"] == 16 and model.kwargs["epochs"] == 30
-    assert model.kwargs["class_weight"] == {0: 1.0, 1: 3.0}
-    assert model.args[0]["city name"].shape == (ROWS,)  # ready for Keras
-    assert model.kwargs["validation_data"][0]["city name"].shape == (ROWS,)
+    assert recorder.kwargs["batch_size"] == 16 and recorder.kwargs["epochs"] == 30
+    assert recorder.kwargs["class_weight"] == {0: 1.0, 1: 3.0}
+    # The network is trained on the preprocessing's output, computed once.
+    features = recorder.args[0]
+    assert len(features) == len(preprocess.outputs) and len(features[0]) == ROWS
+    assert len(recorder.kwargs["validation_data"][0][0]) == ROWS
 
     # Hyperband (and the tuning core) pass their own epochs; those win.
     hm.fit(hp, model, inputs, y, epochs=3, class_weight=None)
-    assert model.kwargs["epochs"] == 3 and model.kwargs["class_weight"] is None
+    assert recorder.kwargs["epochs"] == 3 and recorder.kwargs["class_weight"] is None
 
     import tensorflow as tf
 
+    model.fit = whole = _Recorder()
     dataset = tf.data.Dataset.from_tensor_slices((as_keras_inputs(inputs), y)).batch(8)
     hm.fit(hp, model, dataset)
-    assert "batch_size" not in model.kwargs
+    assert "batch_size" not in whole.kwargs
+
+
+def test_training_the_network_trains_the_exported_model_and_callbacks_see_it():
+    hm = hypermodel("multiclass")
+    hp = fixed_hyperparameters({"batch_size": 16})
+    inputs, y = make_inputs(), np.arange(ROWS) % 3
+    model = hm.build(hp)
+    before = [w.copy() for w in model.get_weights()]
+    seen = []
+
+    class Stop(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            seen.append(self.model)
+            self.model.stop_training = True  # stops after the first batch
+
+    history = hm.fit(hp, model, inputs, y, epochs=5, callbacks=[Stop()], verbose=0)
+    assert seen and all(m is model for m in seen)
+    assert len(history.history["loss"]) == 1
+    after = model.get_weights()
+    assert any(not np.array_equal(a, b) for a, b in zip(before, after))
 
 
 # -- registry --------------------------------------------------------------------------
