@@ -673,18 +673,24 @@ def _preprocessed(preprocess: keras.Model, x: Mapping[str, np.ndarray]) -> list[
 def _training_view(model: keras.Model, compile_like: Callable) -> tuple[keras.Model, keras.Model]:
     """``(preprocess, network)``: ``model`` cut where its trainable part begins.
 
-    The cut is at the outputs of the Normalization and StringLookup layers (one-hot
-    vectors, or category ids that a trainable Embedding reads). ``network`` reuses
+    The cut is at the joined feature vector, or, when a trainable Embedding reads
+    category ids, at the outputs of the Normalization and StringLookup layers. ``network`` reuses
     ``model``'s layers and optimizer, so training it trains ``model``. Made once per
     model and kept on it.
     """
     view = getattr(model, "_dladvisor_training_view", None)
     if view is None:
-        cut = [
-            layer.output
-            for layer in model.layers
-            if isinstance(layer, (keras.layers.Normalization, keras.layers.StringLookup))
-        ]
+        names = {layer.name for layer in model.layers}
+        embedded = any(isinstance(layer, keras.layers.Embedding) for layer in model.layers)
+        if not embedded and f"{_INTERNAL_PREFIX}features" in names:
+            # Everything before the joined feature vector is fixed: one matrix to feed.
+            cut = [model.get_layer(f"{_INTERNAL_PREFIX}features").output]
+        else:
+            cut = [
+                layer.output
+                for layer in model.layers
+                if isinstance(layer, (keras.layers.Normalization, keras.layers.StringLookup))
+            ]
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="When providing `inputs` as a dict")
             preprocess = keras.Model(model.input, cut, name=f"{model.name}_preprocess")

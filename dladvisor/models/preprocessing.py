@@ -260,7 +260,10 @@ def as_keras_inputs(inputs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     for name, values in inputs.items():
         array = np.asarray(values)
         if array.dtype.kind in ("O", "U", "S"):
-            array = np.array([_text(v) for v in array.reshape(-1)], dtype=object)
+            array = array.reshape(-1)
+            # TableSchema.inputs already gives clean text; rebuild only other arrays.
+            if array.dtype.kind != "O" or not all(type(v) is str for v in array):
+                array = np.array([_text(v) for v in array], dtype=object)
         out[name] = array
     return out
 
