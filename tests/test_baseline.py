@@ -203,15 +203,18 @@ def test_score_rejects_mismatched_inputs():
 
 def test_baseline_win_verdict():
     result = compare(
-        {"accuracy": 0.971}, {"accuracy": 0.985}, "multiclass",
+        {"balanced_accuracy": 0.971, "accuracy": 0.99},
+        {"balanced_accuracy": 0.985, "accuracy": 0.95},
+        "multiclass",
         baseline_name="HistGradientBoostingClassifier",
     )
     assert isinstance(result, Comparison)
-    assert result.metric == "accuracy"
+    assert result.metric == "balanced_accuracy"  # plain accuracy does not decide
     assert result.winner == "baseline"
     assert result.difference == pytest.approx(-0.014)
     assert result.verdict == (
-        "The baseline (HistGradientBoostingClassifier) wins: accuracy 0.985 vs 0.971 (+0.014)."
+        "The baseline (HistGradientBoostingClassifier) wins: balanced_accuracy 0.985 vs 0.971 "
+        "(+0.014)."
     )
 
 
@@ -223,11 +226,14 @@ def test_model_win_verdict_on_r2():
 
 
 def test_tie_within_tolerance_including_the_boundary():
-    boundary = compare({"accuracy": 0.975}, {"accuracy": 0.970}, "binary")
+    boundary = compare({"balanced_accuracy": 0.975}, {"balanced_accuracy": 0.970}, "binary")
     assert boundary.winner == "tie"
     assert f"within {TIE_TOLERANCE}" in boundary.verdict
     assert boundary.verdict.startswith("The model and the baseline (HistGradientBoosting) tie")
-    assert compare({"accuracy": 0.976}, {"accuracy": 0.970}, "binary").winner == "model"
+    assert (
+        compare({"balanced_accuracy": 0.976}, {"balanced_accuracy": 0.970}, "binary").winner
+        == "model"
+    )
 
 
 def test_compare_needs_the_primary_metric():

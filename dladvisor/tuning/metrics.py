@@ -48,13 +48,16 @@ def _check_kind(task_kind: str) -> None:
 
 
 def primary_metric(task_kind: str) -> str:
-    """The metric a comparison is decided on: ``accuracy`` or ``r2``.
+    """The metric a comparison is decided on: ``balanced_accuracy`` or ``r2``.
+
+    Balanced accuracy for classes, as the recommendation announces: plain accuracy
+    rewards predicting the majority class of an imbalanced target.
 
     Raises:
         ConfigError: ``task_kind`` is not binary, multiclass or regression.
     """
     _check_kind(task_kind)
-    return "r2" if task_kind == "regression" else "accuracy"
+    return "r2" if task_kind == "regression" else "balanced_accuracy"
 
 
 def score(
@@ -184,7 +187,7 @@ class Comparison:
     """The model against the baseline on the primary metric (higher is better).
 
     Attributes:
-        metric: the primary metric, "accuracy" or "r2".
+        metric: the primary metric, "balanced_accuracy" or "r2".
         model_value: the model's value of it.
         baseline_value: the baseline's value of it.
         difference: ``model_value - baseline_value``.
