@@ -78,7 +78,7 @@ def register_reader(reader: Reader) -> Reader:
 
 def _ensure_builtin_readers() -> None:
     # The built-in readers register themselves when their module is imported.
-    from dladvisor.data import tabular  # noqa: F401
+    from dladvisor.data import images, tabular  # noqa: F401
 
 
 def get_reader(name: str) -> Reader:

@@ -151,6 +151,9 @@ class ImageSummary:
         channels: distinct channel counts seen (1 grey, 3 RGB, 4 RGBA).
         labelled: whether images carry a class or value (sub-folders, a label column).
         class_counts: ``(class, count)`` pairs when labelled by class.
+        modes: distinct Pillow modes seen ("L" grey, "RGB", "RGBA", "P" palette, ...).
+        duplicates: files whose bytes repeat an earlier file's.
+        unreadable_files: the first unreadable files, each "path: reason".
     """
 
     count: int
@@ -166,6 +169,9 @@ class ImageSummary:
     channels: tuple[int, ...] = ()
     labelled: bool = False
     class_counts: tuple[tuple[str, int], ...] = ()
+    modes: tuple[str, ...] = ()
+    duplicates: int = 0
+    unreadable_files: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

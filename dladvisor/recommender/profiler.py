@@ -21,7 +21,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from dladvisor.data.dataset import Dataset, TabularDataset
+from dladvisor.data.images import ImageDataset
 from dladvisor.errors import ConfigError, DataError
+from dladvisor.recommender.image_profiler import profile_images
 from dladvisor.recommender.profile import (
     FEW_EXAMPLES,
     IMBALANCE_RATIO,
@@ -93,9 +95,14 @@ def profile_dataset(
             a single class).
     """
     if isinstance(dataset, TabularDataset):
-        return _TableProfiler(dataset, sample_rows=sample_rows, seed=seed).run(
-            target, guess_target
-        )
+        return _TableProfiler(dataset, sample_rows=sample_rows, seed=seed).run(target, guess_target)
+    if isinstance(dataset, ImageDataset):
+        if target is not None:
+            raise ConfigError(
+                f"--target {target!r}: a folder of images takes its classes from its "
+                "sub-folders (one per class); leave --target out"
+            )
+        return profile_images(dataset)
     raise DataError(
         f"{dataset.path}: profiling {dataset.kind!r} data is not supported; "
         "point at a table (CSV, Parquet, JSON Lines or Excel)"
@@ -389,7 +396,10 @@ class _TableProfiler:
             )
         counts = pc.value_counts(pc.drop_null(values))
         pairs = sorted(
-            ((str(v), int(c)) for v, c in zip(counts.field(0).to_pylist(), counts.field(1).to_pylist())),
+            (
+                (str(v), int(c))
+                for v, c in zip(counts.field(0).to_pylist(), counts.field(1).to_pylist())
+            ),
             key=lambda p: (-p[1], p[0]),
         )
         if len(pairs) < 2:
@@ -434,9 +444,7 @@ class _TableProfiler:
             )
         return target
 
-    def _leakage(
-        self, columns: Sequence[_Column], target: TargetProfile, by_name: dict
-    ) -> None:
+    def _leakage(self, columns: Sequence[_Column], target: TargetProfile, by_name: dict) -> None:
         """Flag features that on their own nearly determine the target."""
         target_col = next(c for c in columns if c.name == target.name)
         keep = target_col.codes >= 0
@@ -493,8 +501,11 @@ class _TableProfiler:
     ) -> float | None:
         if profile.semantic_type not in ("numeric", "integer-categorical", "boolean"):
             return None
-        if not (pa.types.is_integer(col.sample.type) or pa.types.is_floating(col.sample.type)
-                or pa.types.is_boolean(col.sample.type)):
+        if not (
+            pa.types.is_integer(col.sample.type)
+            or pa.types.is_floating(col.sample.type)
+            or pa.types.is_boolean(col.sample.type)
+        ):
             return None
         x = pc.cast(col.sample, pa.float64()).to_numpy(zero_copy_only=False)
         y = pc.cast(target.sample, pa.float64()).to_numpy(zero_copy_only=False)
@@ -548,7 +559,9 @@ class _TableProfiler:
                     )
                 )
         skewed = [
-            p for p in profiles if p.name != target and p.skew is not None and abs(p.skew) > HEAVY_SKEW
+            p
+            for p in profiles
+            if p.name != target and p.skew is not None and abs(p.skew) > HEAVY_SKEW
         ]
         if skewed:
             # One alert for all of them: wide tables often have dozens.
@@ -655,7 +668,8 @@ def _unknown_column_message(target: str, names: Sequence[str], path) -> str:
     hint = (
         "did you mean " + " or ".join(repr(s) for s in suggestions) + "?"
         if suggestions
-        else "columns are: " + ", ".join(repr(n) for n in names[:20])
+        else "columns are: "
+        + ", ".join(repr(n) for n in names[:20])
         + (" ..." if len(names) > 20 else "")
     )
     return f"--target {target!r} is not a column of {path}; {hint}"

@@ -35,6 +35,14 @@ def _shape_line(profile: Profile) -> str:
         t = profile.table
         dup = f"{t.duplicate_rows:,}" + (" est." if t.duplicate_rows_is_estimate else "")
         return f"{t.rows:,} rows x {t.columns} columns, {dup} duplicate rows"
+    if profile.image is not None:
+        i = profile.image
+        return (
+            f"{i.count:,} images, median {i.width_median}x{i.height_median} px "
+            f"(from {i.width_min}x{i.height_min} to {i.width_max}x{i.height_max}), "
+            f"modes {', '.join(i.modes)}, {i.unreadable:,} unreadable, "
+            f"{i.duplicates:,} duplicate files"
+        )
     return f"{profile.samples:,} samples"
 
 
@@ -44,7 +52,9 @@ def _target_line(profile: Profile, escape) -> str:
         return escape(profile.target_note)
     text = f"{escape(target.name)} ({target.kind}"
     if target.n_classes:
-        counts = ", ".join(f"{escape(label)}: {count:,}" for label, count in target.class_counts[:6])
+        counts = ", ".join(
+            f"{escape(label)}: {count:,}" for label, count in target.class_counts[:6]
+        )
         more = ", ..." if len(target.class_counts) > 6 else ""
         text += f"; {target.n_classes} classes - {counts}{more}"
     text += ")"
@@ -196,7 +206,9 @@ def recommendation_markdown(profile: Profile, rec: "Recommendation") -> str:
     for hit in top.hits_for + top.hits_against:
         sign = "+" if hit.weight > 0 else ""
         evidence = "; ".join(f"{e(k)} = {e(_value(v))}" for k, v in hit.evidence)
-        out.append(f"- ({sign}{hit.weight}) {e(hit.reason)}" + (f" *[{evidence}]*" if evidence else ""))
+        out.append(
+            f"- ({sign}{hit.weight}) {e(hit.reason)}" + (f" *[{evidence}]*" if evidence else "")
+        )
     out += [
         "",
         "## Ranking and why not the others",

@@ -499,10 +499,11 @@ def test_missing_path(tmp_path):
 
 
 def test_directory(tmp_path):
+    # Folders go to the image-folder reader; one without pictures says what to point at.
     folder = tmp_path / "folder.csv"
     folder.mkdir()
-    with pytest.raises(UnsupportedFormatError, match="is a folder"):
-        read(folder)
+    message = read_error(folder)
+    assert "no images found" in message and "data file" in message
 
 
 def test_input_file_is_not_modified(tmp_path):
