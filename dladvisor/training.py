@@ -22,19 +22,22 @@ appears last, when the run is complete.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import signal
+import threading
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
 from dladvisor._files import write_text_atomically
 from dladvisor.data import ReadOptions, read
-from dladvisor.errors import ConfigError, DladvisorError, TrainingInterrupted
+from dladvisor.errors import ConfigError, DladvisorError, TrainingInterrupted, TuningError
 from dladvisor.models import get_hypermodel_class, technique_names
 from dladvisor.models.schema import TableSchema
 from dladvisor.recommender import Profile, Recommendation, profile_dataset, recommend
@@ -263,6 +266,7 @@ def _fit_and_export(
     )
 
     tuning_seconds = max(1.0, deadline.remaining() * TUNING_SHARE) if deadline.limited else None
+    tuning_deadline = Deadline(tuning_seconds)
     config = TuningConfig(
         tuner=settings.tuner,
         max_trials=settings.max_trials,
@@ -272,20 +276,30 @@ def _fit_and_export(
         cv=settings.cv,
     )
     validation = None if settings.cv else (x_val, y_val)
-    outcome = tune(
-        hypermodel,
-        x_fit if settings.cv else x_train,
-        y_fit if settings.cv else y_train,
-        validation_data=validation,
-        config=config,
-        directory=run_dir,
-        project_name="tuning",
-        resume=resume,
-        reporter=reporter,
-        class_weight=weights,
-        stratify=classification,
-    )
+    with _ctrl_c_ends(tuning_deadline, deadline) as interrupted:
+        try:
+            outcome = tune(
+                hypermodel,
+                x_fit if settings.cv else x_train,
+                y_fit if settings.cv else y_train,
+                validation_data=validation,
+                config=config,
+                directory=run_dir,
+                project_name="tuning",
+                resume=resume,
+                reporter=reporter,
+                class_weight=weights,
+                stratify=classification,
+                deadline=tuning_deadline,
+            )
+        except TuningError:
+            if interrupted():  # Ctrl-C before any trial finished
+                raise KeyboardInterrupt from None
+            raise
+
     write_leaderboard(outcome.leaderboard, run_dir / "leaderboard.csv")
+    if interrupted():
+        raise KeyboardInterrupt
 
     best = outcome.best
     epochs = max(1, best.best_epoch or best.epochs or 1)
@@ -349,6 +363,34 @@ def _fit_and_export(
     return result
 
 
+@contextlib.contextmanager
+def _ctrl_c_ends(*deadlines: Deadline) -> Iterator[Callable[[], bool]]:
+    """Turn the first Ctrl-C into "time is up" for ``deadlines``; yield "was it pressed?".
+
+    A KeyboardInterrupt raised inside a Keras callback can reach keras-tuner wrapped in
+    another exception and be taken for a failed trial; ending the deadlines instead stops
+    the running trial at its next batch and starts no other, so finished trials are saved
+    cleanly. A second Ctrl-C interrupts at once.
+    """
+    pressed = []
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda: False  # signal handlers live in the main thread only
+        return
+
+    def on_ctrl_c(signum, frame):
+        pressed.append(True)
+        signal.signal(signal.SIGINT, previous)
+        for deadline in deadlines:
+            deadline.expire()
+
+    previous = signal.signal(signal.SIGINT, on_ctrl_c)
+    try:
+        yield lambda: bool(pressed)
+    finally:
+        if not pressed:
+            signal.signal(signal.SIGINT, previous)
+
+
 def result_dict(result: TrainResult, settings: TrainSettings, split=None) -> dict[str, Any]:
     """The JSON form of a result (results.json)."""
     tuning = result.tuning
@@ -398,6 +440,12 @@ def _take(x: dict[str, np.ndarray], rows: np.ndarray) -> dict[str, np.ndarray]:
 def _choose_technique(asked: str, profile: Profile, rec: Recommendation) -> str:
     """The technique to train, or a ConfigError that says why and what fits."""
     trainable = technique_names()
+    if profile.table is None:
+        raise ConfigError(
+            f"{profile.source}: {profile.kind} data calls for {rec.top.name} "
+            f"({rec.task}); dladvisor trains models on tables so far - `dladvisor "
+            "recommend` explains the choice"
+        )
     if rec.task not in _TASKS_TRAINED:
         raise ConfigError(
             f"{profile.source}: the task is {rec.task} ({rec.task_reason}), for which "

@@ -116,6 +116,10 @@ class Deadline:
         """Whether the budget is used up."""
         return self.seconds is not None and self.elapsed() >= self.seconds
 
+    def expire(self) -> None:
+        """End the budget now (on Ctrl-C: work then stops as if time were up)."""
+        self.seconds = max(0.0, self.elapsed())
+
     def __repr__(self) -> str:
         if self.seconds is None:
             return "Deadline(None)"
