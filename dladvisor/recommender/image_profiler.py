@@ -16,6 +16,7 @@ from dladvisor.data.images import ImageDataset
 from dladvisor.errors import DataError
 from dladvisor.recommender.profile import (
     FEW_EXAMPLES,
+    FEW_PER_CLASS,
     IMBALANCE_RATIO,
     Alert,
     ImageSummary,
@@ -43,8 +44,6 @@ _CHANNELS = {
     "CMYK": 4,
     "PA": 4,
 }
-#: Fewer images than this in a class: too few to learn that class reliably.
-FEW_PER_CLASS = 30
 #: Unreadable files named in the profile (all are counted).
 LISTED_UNREADABLE = 20
 

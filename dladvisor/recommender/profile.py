@@ -18,6 +18,7 @@ from typing import Any
 __all__ = [
     "DATA_KINDS",
     "FEW_EXAMPLES",
+    "FEW_PER_CLASS",
     "IMBALANCE_RATIO",
     "SEMANTIC_TYPES",
     "TARGET_KINDS",
@@ -54,6 +55,8 @@ TARGET_KINDS = ("binary", "multiclass", "regression")
 FEW_EXAMPLES = 1_000
 #: A target whose most frequent class outnumbers the rarest this many times is imbalanced.
 IMBALANCE_RATIO = 5.0
+#: Fewer examples than this in a class: too few to learn that class reliably.
+FEW_PER_CLASS = 30
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from dladvisor.errors import ConfigError, DataError
 from dladvisor.recommender.image_profiler import profile_images
 from dladvisor.recommender.profile import (
     FEW_EXAMPLES,
+    FEW_PER_CLASS,
     IMBALANCE_RATIO,
     Alert,
     BinarySummary,
@@ -41,8 +42,6 @@ __all__ = ["SAMPLE_ROWS", "TARGET_NAMES", "profile_dataset"]
 SAMPLE_ROWS = 50_000
 #: Column names taken as the target, in this order, when the user names none.
 TARGET_NAMES = ("target", "label", "labels", "class", "y", "outcome", "response")
-#: Fewer examples than this in a class: too few to learn that class reliably.
-FEW_PER_CLASS = 30
 #: A categorical/text column with more levels than this is high-cardinality.
 HIGH_CARDINALITY = 100
 #: An integer column with at most this many levels codes categories.

@@ -187,9 +187,7 @@ def _pattern(known: Mapping[str, Any]) -> SequencePattern | None:
     return None
 
 
-def _warnings(
-    alerts: tuple[Alert, ...], known: Mapping[str, Any], top: str
-) -> tuple[str, ...]:
+def _warnings(alerts: tuple[Alert, ...], known: Mapping[str, Any], top: str) -> tuple[str, ...]:
     from_alerts = [_alert_warning(alert) for alert in alerts]
     derived = [
         render(rule.text, known)

@@ -146,7 +146,8 @@ def _task(*names: str) -> Condition:
 RULES: tuple[Rule, ...] = (
     # --- MLP: tabular data with a target; any fixed-length feature vector ---------------
     _rule(
-        "mlp.tabular-target", 3,
+        "mlp.tabular-target",
+        3,
         "{table.rows} rows x {table.columns} columns with a {target.kind} target: the "
         "classic MLP case - fully connected layers learn to map a row to its target",
         _among("kind", ("tabular", "binary")),
@@ -154,14 +155,16 @@ RULES: tuple[Rule, ...] = (
         _task(*SUPERVISED),
     ),
     _rule(
-        "mlp.fixed-length-vector", 1,
+        "mlp.fixed-length-vector",
+        1,
         "every sample is a fixed-length feature vector, which an MLP takes as it is",
         Condition("fixed_length_input", "is", True),
         Condition("has_target", "is", True),
         _task(*SUPERVISED),
     ),
     _rule(
-        "mlp.small-images", 1,
+        "mlp.small-images",
+        1,
         "small {image.height_median}x{image.width_median} images: simple image "
         "identification is a known MLP use",
         _is("kind", "image"),
@@ -169,45 +172,52 @@ RULES: tuple[Rule, ...] = (
         _task(*SUPERVISED),
     ),
     _rule(
-        "mlp.text-bag-of-words", 1,
+        "mlp.text-bag-of-words",
+        1,
         "a text turned into a bag-of-words vector is fixed-length: spam detection is a "
         "known MLP use",
         _is("modality", "text"),
         _task(*SUPERVISED),
     ),
     _rule(
-        "mlp.forecast-window", 1,
+        "mlp.forecast-window",
+        1,
         "a window of recent values is a fixed-length vector an MLP can forecast from "
         "(stock analysis is a known use), though it ignores order beyond the window",
         _task("forecasting"),
     ),
     _rule(
-        "mlp.few-examples", -2,
+        "mlp.few-examples",
+        -2,
         "only {examples} training examples: too few for a network to beat a classical "
         "model - expect the baseline to win",
         Condition("examples", "<", FEW_EXAMPLES),
     ),
     _rule(
-        "mlp.no-target", -3,
+        "mlp.no-target",
+        -3,
         "the task is {task}: an MLP learns a mapping from inputs to given targets, and "
         "this task has none to map to",
         _task(*UNSUPERVISED),
     ),
     _rule(
-        "mlp.sequence-output", -3,
+        "mlp.sequence-output",
+        -3,
         "the task is {task}: an MLP gives one fixed-size output per input, not a "
         "sequence of outputs",
         _task("sequence-labelling", "captioning"),
     ),
     _rule(
-        "mlp.large-images", -2,
+        "mlp.large-images",
+        -2,
         "{image.height_median}x{image.width_median} images flattened into one long "
         "vector lose the neighbourhood structure that convolutions exploit",
         _is("kind", "image"),
         Condition("image.pixels", ">", SMALL_IMAGE_PIXELS),
     ),
     _rule(
-        "mlp.variable-length", -2,
+        "mlp.variable-length",
+        -2,
         "sequences vary in length ({sequence.length_min}-{sequence.length_max} steps), "
         "and an MLP needs a fixed-length input",
         _is("kind", "sequence"),
@@ -216,13 +226,15 @@ RULES: tuple[Rule, ...] = (
     ),
     # --- CNN: images and other 2-D grids; 1-D convolutions for sequences -----------------
     _rule(
-        "cnn.image-grid", 3,
+        "cnn.image-grid",
+        3,
         "{image.count} images of about {image.height_median}x{image.width_median} "
         "pixels: a 2-D grid, where small convolution kernels learn local features",
         Condition("readings", "contains", "image"),
     ),
     _rule(
-        "cnn.learnt-image-features", 2,
+        "cnn.learnt-image-features",
+        2,
         "labelled images: features should be learnt rather than hand-made, which is "
         "what convolution layers do",
         _is("kind", "image"),
@@ -230,7 +242,8 @@ RULES: tuple[Rule, ...] = (
         _task(*SUPERVISED),
     ),
     _rule(
-        "cnn.complex-mapping", 1,
+        "cnn.complex-mapping",
+        1,
         "a complex mapping ({target.n_classes} classes, {image.pixels} pixels per image) "
         "favours deep convolutional features",
         _is("kind", "image"),
@@ -243,66 +256,76 @@ RULES: tuple[Rule, ...] = (
         ),
     ),
     _rule(
-        "cnn.sequence-1d", 1,
+        "cnn.sequence-1d",
+        1,
         "1-D convolutions over the steps are a fast alternative to recurrence for "
         "sequences of {sequence.length_median} steps",
         _is("kind", "sequence"),
         _task(*PREDICTIVE),
     ),
     _rule(
-        "cnn.very-long-1d", 1,
+        "cnn.very-long-1d",
+        1,
         "very long sequences ({sequence.length_max} steps): stacked or dilated 1-D "
         "convolutions with pooling run far faster than an LSTM stepping through every value",
         _is("kind", "sequence"),
         Condition("sequence.length_max", ">=", VERY_LONG_SEQUENCE),
     ),
     _rule(
-        "cnn.image-restoration", 1,
+        "cnn.image-restoration",
+        1,
         "a convolutional encoder-decoder trained on pixel loss also restores and "
         "upscales images, though its results are blurrier than a GAN's",
         _is("kind", "image"),
         _task(*IMAGE_RESTORING),
     ),
     _rule(
-        "cnn.no-grid", -3,
+        "cnn.no-grid",
+        -3,
         "{kind} columns have no spatial order: convolution kernels need neighbouring "
         "values to be related",
         _among("kind", ("tabular", "binary")),
     ),
     _rule(
-        "cnn.not-generative", -2,
+        "cnn.not-generative",
+        -2,
         "a CNN maps inputs to outputs; on its own it does not make new samples (a GAN's "
         "generator and discriminator are CNNs)",
         _task("generation"),
     ),
     # --- RNN / LSTM: sequences, text, time series -----------------------------------------
     _rule(
-        "rnn.sequence", 3,
+        "rnn.sequence",
+        3,
         "{sequence.n_sequences} sequence(s) of up to {sequence.length_max} steps: an RNN "
         "carries a state from step to step, so the past shapes each output",
         _is("kind", "sequence"),
         _among("sequence.form", ("series", "sequences")),
     ),
     _rule(
-        "rnn.text", 3,
+        "rnn.text",
+        3,
         "free text (median {sequence.length_median} tokens, {sequence.vocabulary_size} "
         "distinct words): natural language is a sequence, the home ground of RNNs and LSTMs",
         _is("modality", "text"),
     ),
     _rule(
-        "rnn.forecasting", 2,
+        "rnn.forecasting",
+        2,
         "forecasting the next values of a series: the past must shape the prediction, "
         "which recurrence provides",
         _task("forecasting"),
     ),
     _rule(
-        "rnn.per-step-output", 2,
+        "rnn.per-step-output",
+        2,
         "an output for every step: a recurrent network emits one per step, with the "
         "context of the steps before",
         _task("sequence-labelling"),
     ),
     _rule(
-        "rnn.lstm-long-sequences", 1,
+        "rnn.lstm-long-sequences",
+        1,
         "sequences up to {sequence.length_max} steps hold long dependencies: prefer an "
         "LSTM or GRU, whose gates and cell state keep information over long spans, to a "
         "plain RNN",
@@ -310,109 +333,126 @@ RULES: tuple[Rule, ...] = (
         Condition("sequence.length_max", ">=", LONG_SEQUENCE),
     ),
     _rule(
-        "rnn.lstm-slow-decay", 1,
+        "rnn.lstm-slow-decay",
+        1,
         "the autocorrelation stays above 0.2 for {sequence.autocorrelation_lag} lags - "
         "the past keeps mattering - so use an LSTM or GRU for the long dependencies",
         Condition("sequence.autocorrelation_lag", ">=", SLOW_DECAY_LAG),
     ),
     _rule(
-        "rnn.very-long", -1,
+        "rnn.very-long",
+        -1,
         "backpropagation through {sequence.length_max} steps is slow and memory-hungry: "
         "truncate or window the sequences, or shorten them with 1-D convolutions first",
         Condition("sequence.length_max", ">=", VERY_LONG_SEQUENCE),
     ),
     _rule(
-        "rnn.monitoring-time-steps", 1,
+        "rnn.monitoring-time-steps",
+        1,
         "rows are time steps, so an LSTM predicting the next step could also learn "
         "normal behaviour",
         _task("monitoring"),
         _is("binary.rows_are", "time steps"),
     ),
     _rule(
-        "rnn.caption-decoder", 4,
+        "rnn.caption-decoder",
+        4,
         "a caption is written word by word from one image (one-to-many): an LSTM "
         "decoder over CNN image features",
         _task("captioning"),
     ),
     _rule(
-        "rnn.sequence-generation", 1,
+        "rnn.sequence-generation",
+        1,
         "new sequences can be generated step by step by an LSTM that predicts each "
         "next value or word",
         _task("generation"),
         _is("kind", "sequence"),
     ),
     _rule(
-        "rnn.no-target", -2,
+        "rnn.no-target",
+        -2,
         "the task is {task}: with no target to predict, an RNN must be set up as a "
         "sequence autoencoder - a less direct route to features than an RBM",
         _task("feature-learning"),
     ),
     _rule(
-        "rnn.no-order", -3,
+        "rnn.no-order",
+        -3,
         "rows are independent samples with no order between them: recurrence has "
         "nothing to carry (one-to-one - use an MLP or CNN)",
         _among("kind", ("tabular", "binary")),
         Condition("binary.rows_are", "!=", "time steps"),
     ),
     _rule(
-        "rnn.image-grid", -3,
+        "rnn.image-grid",
+        -3,
         "an image is a 2-D grid, not a sequence: convolutions fit it, recurrence does not",
         _is("kind", "image"),
         Condition("task", "!=", "captioning"),
     ),
     # --- GAN: create rather than classify; no labels needed ------------------------------
     _rule(
-        "gan.create", 3,
+        "gan.create",
+        3,
         "the task is {task}: creating data rather than classifying it - a generator "
         "trained against a discriminator - and no labels are needed",
         _task(*CREATIVE),
     ),
     _rule(
-        "gan.sharp-images", 2,
+        "gan.sharp-images",
+        2,
         "on images a GAN gives the sharpest results of the generative techniques",
         _is("kind", "image"),
         _task(*CREATIVE),
     ),
     _rule(
-        "gan.no-labels", 1,
+        "gan.no-labels",
+        1,
         "the images carry no labels, and a GAN needs none",
         _is("kind", "image"),
         Condition("image.labelled", "is", False),
     ),
     _rule(
-        "gan.discriminator-detector", 1,
+        "gan.discriminator-detector",
+        1,
         "its discriminator learns what real data looks like, so it can act as a "
         "real-versus-fake (normal-versus-anomalous) detector",
         _task("monitoring"),
     ),
     _rule(
-        "gan.predictive-task", -3,
+        "gan.predictive-task",
+        -3,
         "the task is {task}: a GAN creates samples and does not predict a given target "
         "(its discriminator only tells real from fake)",
         _task(*PREDICTIVE, "captioning"),
     ),
     _rule(
-        "gan.nothing-to-create", -2,
+        "gan.nothing-to-create",
+        -2,
         "the task is {task}, not making new samples: adversarial training is hard to "
         "stabilise and adds nothing here",
         _task("recommendation", "feature-learning"),
     ),
     _rule(
-        "gan.not-media", -2,
+        "gan.not-media",
+        -2,
         "GANs are at their best on images and other media; on {kind} data they are hard "
         "to train and prone to mode collapse",
         _task(*CREATIVE),
         _among("kind", ("tabular", "binary")),
     ),
     _rule(
-        "gan.few-examples", -1,
+        "gan.few-examples",
+        -1,
         "only {examples} samples: adversarial training is unstable on small sets",
         _task(*CREATIVE),
         Condition("examples", "<", FEW_EXAMPLES),
     ),
     # --- RBM: binary data, recommendation, monitoring, feature learning ------------------
     _rule(
-        "rbm.binary-recommendation", 4,
+        "rbm.binary-recommendation",
+        4,
         "a {binary.rows} x {binary.columns} 0/1 matrix of users x items with a share of "
         "{binary.share_ones} ones: the textbook RBM case - items are visible units, hidden "
         "units learn tastes, and the reconstruction scores the unseen items",
@@ -421,60 +461,70 @@ RULES: tuple[Rule, ...] = (
         Condition("binary.all_columns_binary", "is", True),
     ),
     _rule(
-        "rbm.monitoring-signals", 4,
+        "rbm.monitoring-signals",
+        4,
         "{binary.columns} on/off signals over {binary.rows} time steps: an RBM learns the "
         "regular patterns, so departures stand out as poor reconstructions",
         _task("monitoring"),
         _is("binary.rows_are", "time steps"),
     ),
     _rule(
-        "rbm.feature-learning", 3,
+        "rbm.feature-learning",
+        3,
         "the task is feature learning: an RBM's hidden units are learnt features of the "
         "raw input (dimensionality reduction), and it needs no target",
         _task("feature-learning"),
     ),
     _rule(
-        "rbm.binary-units", 1,
+        "rbm.binary-units",
+        1,
         "every feature is 0/1, matching the RBM's binary visible units",
         Condition("binary.all_columns_binary", "is", True),
     ),
     _rule(
-        "rbm.binary-features-supervised", 1,
+        "rbm.binary-features-supervised",
+        1,
         "a weaker option on binary features: learn hidden features with an RBM, then fit "
         "a classifier or regressor on them",
         _task(*SUPERVISED),
         Condition("binary.all_columns_binary", "is", True),
     ),
     _rule(
-        "rbm.fill-missing", 1,
+        "rbm.fill-missing",
+        1,
         "an RBM fills missing values by Gibbs sampling, though its images are blurrier "
         "than a GAN's",
         _task("inpainting"),
     ),
     _rule(
-        "rbm.topic-model", 1,
+        "rbm.topic-model",
+        1,
         "over word counts an RBM is a topic model",
         _is("modality", "text"),
         _task("feature-learning"),
     ),
     _rule(
-        "rbm.gibbs-generation", 1,
+        "rbm.gibbs-generation",
+        1,
         "an RBM can also sample new data by Gibbs sampling, with blurrier results than a GAN",
         _task("generation"),
     ),
     _rule(
-        "rbm.not-binary", -1,
+        "rbm.not-binary",
+        -1,
         "the features are not all 0/1: an RBM's binary units need inputs scaled to "
         "[0, 1] (or Gaussian visible units)",
         Condition("binary.all_columns_binary", "!=", True),
     ),
     _rule(
-        "rbm.no-output-layer", -2,
+        "rbm.no-output-layer",
+        -2,
         "an RBM has no output layer: for {task} it only supplies features to another model",
         _task(*SUPERVISED, "captioning"),
     ),
     _rule(
-        "rbm.no-order", -2,
+        "rbm.no-order",
+        -2,
         "an RBM sees its input as an unordered set of units: it has no notion of order "
         "between steps for {task}",
         _task(*SEQUENCE_TASKS),
@@ -708,9 +758,7 @@ _TREES_NOTE = (
     "Gradient-boosted trees often beat MLPs on tables: a network must beat this strong "
     "classical model to be worth its cost."
 )
-_PIXELS_NOTE = (
-    "A linear model on raw pixels shows how much a CNN's learnt features really add."
-)
+_PIXELS_NOTE = "A linear model on raw pixels shows how much a CNN's learnt features really add."
 
 #: The classical yardstick per (task, modality); modality "*" is any. Modalities are
 #: the data kinds plus "text" (a sequence of words).
@@ -746,8 +794,7 @@ BASELINES: dict[tuple[str, str], Baseline] = {
     ),
     ("forecasting", "*"): Baseline(
         "seasonal naive",
-        "Repeating the value of one season ago is what a forecaster must beat to add "
-        "anything.",
+        "Repeating the value of one season ago is what a forecaster must beat to add " "anything.",
         "MAE on the held-out end of the series",
     ),
     ("sequence-labelling", "*"): Baseline(
@@ -774,8 +821,7 @@ BASELINES: dict[tuple[str, str], Baseline] = {
     ),
     ("captioning", "*"): Baseline(
         "nearest-neighbour caption",
-        "Copying the caption of the most similar training image shows what generating "
-        "one adds.",
+        "Copying the caption of the most similar training image shows what generating " "one adds.",
         "BLEU-4",
     ),
     ("recommendation", "*"): Baseline(
@@ -799,4 +845,3 @@ BASELINES: dict[tuple[str, str], Baseline] = {
 def baseline_for(task: str, modality: str) -> Baseline:
     """The baseline for ``task`` on ``modality``, falling back to the task's ``"*"`` entry."""
     return BASELINES.get((task, modality)) or BASELINES[(task, "*")]
-
