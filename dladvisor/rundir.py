@@ -15,7 +15,7 @@ from types import TracebackType
 
 from dladvisor.errors import ConfigError
 
-__all__ = ["RunDirectory", "default_run_dir"]
+__all__ = ["RunDirectory", "check_new_run_dir", "default_run_dir"]
 
 
 def default_run_dir(data_name: str, root: Path = Path("runs"), now: datetime | None = None) -> Path:
@@ -28,6 +28,24 @@ def default_run_dir(data_name: str, root: Path = Path("runs"), now: datetime | N
         candidate = root / f"{safe}-{stamp}-{counter}"
         counter += 1
     return candidate
+
+
+def check_new_run_dir(path: Path, also: str = "") -> None:
+    """Refuse a run directory that exists, unless it is an empty folder.
+
+    Args:
+        path: the run directory a run is about to create.
+        also: another way out to offer first, e.g. "continue it with --resume DIR, or".
+
+    Raises:
+        ConfigError: ``path`` exists and is not an empty folder.
+    """
+    path = Path(path)
+    if path.exists() and not (path.is_dir() and not any(path.iterdir())):
+        way_out = f"{also} " if also else ""
+        raise ConfigError(
+            f"--out {path} already exists; {way_out}choose a new directory or remove it"
+        )
 
 
 class RunDirectory:
@@ -47,10 +65,7 @@ class RunDirectory:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        if self.path.exists() and not (self.path.is_dir() and not any(self.path.iterdir())):
-            raise ConfigError(
-                f"--out {self.path} already exists; choose a new directory or remove it"
-            )
+        check_new_run_dir(self.path)
         self._tmp: Path | None = None
         self._created_parents: list[Path] = []
 
@@ -65,7 +80,9 @@ class RunDirectory:
                 folder.mkdir()
                 self._created_parents.append(folder)
             self._tmp = Path(
-                tempfile.mkdtemp(prefix=f".{self.path.name}.", suffix=".partial", dir=self.path.parent)
+                tempfile.mkdtemp(
+                    prefix=f".{self.path.name}.", suffix=".partial", dir=self.path.parent
+                )
             )
         except OSError as exc:
             self._remove_created_parents()
