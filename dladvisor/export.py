@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import math
 import os
 import platform
 from dataclasses import dataclass, field
@@ -30,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyarrow as pa
 
-from dladvisor._files import write_atomically
+from dladvisor._files import to_jsonable, write_atomically
 from dladvisor.errors import ConfigError, DataError
 from dladvisor.models.schema import TableSchema
 
@@ -148,34 +147,12 @@ def save_model_run(run_dir: Path, model: Any, *, schema: TableSchema, metadata: 
     }
     record.update({key: None for key in _STANDARD})
     record.update(metadata)
-    text = json.dumps(_jsonable(record), indent=2, allow_nan=False) + "\n"
+    text = json.dumps(to_jsonable(record), indent=2, allow_nan=False) + "\n"
 
     # The model first: metadata.json is what marks the folder as a model, so it only
     # appears (or changes) once the model it describes is complete.
     write_atomically(run_dir / MODEL_FILE, lambda tmp: model.save(str(tmp)))
     write_atomically(run_dir / METADATA_FILE, lambda tmp: tmp.write_text(text, encoding="utf-8"))
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        items = sorted(value, key=str) if isinstance(value, (set, frozenset)) else value
-        return [_jsonable(v) for v in items]
-    if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist())
-    if isinstance(value, np.generic):
-        return _jsonable(value.item())
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, (str, int, bool)) or value is None:
-        return value
-    if isinstance(value, (Path, datetime)):
-        return str(value)
-    raise ConfigError(
-        f"metadata value {value!r} ({type(value).__name__}) cannot be stored in "
-        f"{METADATA_FILE}; pass numbers, text, lists or dicts"
-    )
 
 
 # -- loading -------------------------------------------------------------------------

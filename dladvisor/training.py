@@ -35,13 +35,13 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from dladvisor._files import write_text_atomically
+from dladvisor._files import to_jsonable, write_text_atomically
 from dladvisor.data import ReadOptions, read
 from dladvisor.errors import ConfigError, DladvisorError, TrainingInterrupted, TuningError
 from dladvisor.models import get_hypermodel_class, technique_names
 from dladvisor.models.schema import TableSchema
 from dladvisor.recommender import Profile, Recommendation, profile_dataset, recommend
-from dladvisor.rundir import default_run_dir
+from dladvisor.rundir import check_new_run_dir, default_run_dir
 from dladvisor.tuning import (
     Deadline,
     ProgressReporter,
@@ -358,7 +358,8 @@ def _fit_and_export(
     )
     write_text_atomically(run_dir / "report.md", training_markdown(profile, recommendation, result))
     write_text_atomically(
-        run_dir / "results.json", json.dumps(result_dict(result, settings, split), indent=2)
+        run_dir / "results.json",
+        json.dumps(result_dict(result, settings, split), indent=2, allow_nan=False),
     )
     return result
 
@@ -391,7 +392,7 @@ def _ctrl_c_ends(*deadlines: Deadline) -> Iterator[Callable[[], bool]]:
             signal.signal(signal.SIGINT, previous)
 
 
-def result_dict(result: TrainResult, settings: TrainSettings, split=None) -> dict[str, Any]:
+def result_dict(result: TrainResult, settings: TrainSettings, split) -> dict[str, Any]:
     """The JSON form of a result (results.json)."""
     tuning = result.tuning
     data = {
@@ -409,23 +410,14 @@ def result_dict(result: TrainResult, settings: TrainSettings, split=None) -> dic
         "seconds": round(result.seconds, 3),
         "settings": asdict(settings),
         "notes": list(result.notes),
+        "split": {
+            "train": len(split.train),
+            "validation": len(split.validation),
+            "test": len(split.test),
+            "stratified": split.stratified,
+        },
     }
-    if split is not None:
-        data["split"] = {
-            "train": int(len(split.train)),
-            "validation": int(len(split.validation)),
-            "test": int(len(split.test)),
-            "stratified": bool(split.stratified),
-        }
-    return json.loads(json.dumps(data, default=_json_default))
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+    return to_jsonable(data)
 
 
 def _scores_line(who: str, metrics: dict[str, float], kind: str) -> str:
@@ -480,11 +472,7 @@ def _choose_technique(asked: str, profile: Profile, rec: Recommendation) -> str:
 def _create_run_dir(
     run_dir: Path, path, target: str, settings: TrainSettings, read_options: ReadOptions | None
 ) -> None:
-    if run_dir.exists() and (not run_dir.is_dir() or any(run_dir.iterdir())):
-        raise ConfigError(
-            f"--out {run_dir} already exists; continue it with --resume {run_dir}, or "
-            "choose a new directory"
-        )
+    check_new_run_dir(run_dir, also=f"continue it with --resume {run_dir}, or")
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
