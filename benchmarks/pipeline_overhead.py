@@ -79,9 +79,10 @@ def main() -> None:
     from dladvisor.models.schema import TableSchema
 
     data = _diamonds(args.data_dir)
-    profile = dladvisor.profile_dataset(dladvisor.read(data), target="price")
+    dataset = dladvisor.read(data)
+    profile = dladvisor.profile_dataset(dataset, target="price")
     schema = TableSchema.from_profile(profile)
-    table = dladvisor.read(data).table
+    table = dataset.table
     x = schema.inputs(table)
     y = schema.targets(table)
     stats = PreprocessingStats.from_inputs(schema, x, y)
