@@ -10,11 +10,15 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from dladvisor.data.dataset import Dataset
 from dladvisor.data.registry import Reader, ReadOptions, register_reader
 from dladvisor.errors import DataError
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    import numpy as np
+    import pyarrow as pa
 
 __all__ = ["IMAGE_SUFFIXES", "ImageDataset", "read_image_folder"]
 
@@ -24,25 +28,45 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".we
 
 @dataclass(frozen=True)
 class ImageDataset(Dataset):
-    """A set of image files, with a class per file when the folder gives one.
+    """A set of images - files on disk or an array of pixels - with per-image annotations.
 
     Attributes:
-        files: the image files, sorted.
-        labels: the class (sub-folder name) of each file, or ``None`` when unlabelled.
-        layout: "class-folders" or "flat-folder".
-        ignored: files in the folder that are not images, by suffix.
+        files: the image files, in a fixed order (empty when ``array`` holds the pixels).
+        array: pixels shaped (N, H, W) or (N, H, W, C), for data read from ``.npy`` /
+            ``.npz`` files (``None`` for files); a ``.npy`` array is memory-mapped.
+        annotations: one row per image (aligned with ``files`` or ``array``): the
+            candidate targets. Class folders give one string column ``"class"``; a CSV
+            of paths gives its other columns; an ``.npz`` its label arrays. ``None``
+            when the images carry no annotation (an unlabelled set).
+        layout: "class-folders", "flat-folder", "path-list" (a CSV of paths) or "array".
+        ignored: files met that were not used (not images, outside the class folders).
     """
 
     kind: ClassVar[str] = "image"
 
-    files: tuple[Path, ...] = field(kw_only=True)
-    labels: tuple[str, ...] | None = field(default=None, kw_only=True)
+    files: tuple[Path, ...] = field(default=(), kw_only=True)
+    array: "np.ndarray | None" = field(default=None, kw_only=True, compare=False, repr=False)
+    annotations: "pa.Table | None" = field(default=None, kw_only=True, compare=False, repr=False)
     layout: str = field(default="flat-folder", kw_only=True)
     ignored: int = field(default=0, kw_only=True)
 
     @property
     def name(self) -> str:
+        if self.layout in ("path-list", "array"):
+            return super().name
         return self.path.resolve().name or "images"
+
+    @property
+    def count(self) -> int:
+        """Number of images (files, or the array's first dimension)."""
+        return len(self.array) if self.array is not None else len(self.files)
+
+    @property
+    def labels(self) -> tuple[str, ...] | None:
+        """The class of each image for class folders (the ``"class"`` annotation)."""
+        if self.annotations is None or "class" not in self.annotations.column_names:
+            return None
+        return tuple(str(v) for v in self.annotations.column("class").to_pylist())
 
 
 def _walk(folder: Path) -> tuple[list[Path], int]:
@@ -70,6 +94,8 @@ def read_image_folder(path: Path, options: ReadOptions) -> ImageDataset:
     Raises:
         DataError: the folder holds no image.
     """
+    import pyarrow as pa
+
     path = Path(path)
     images, others = _walk(path)
     if not images:
@@ -87,14 +113,14 @@ def read_image_folder(path: Path, options: ReadOptions) -> ImageDataset:
         if loose:
             notes.append(f"{len(loose):,} images outside the class folders ignored")
         labelled = [image for image in images if image.parent != path]
-        labels = tuple(image.relative_to(path).parts[0] for image in labelled)
+        labels = [image.relative_to(path).parts[0] for image in labelled]
         notes.append(f"classes from {len(top)} sub-folders")
         return ImageDataset(
             path=path,
             format="image-folder",
             notes=tuple(notes),
             files=tuple(labelled),
-            labels=labels,
+            annotations=pa.table({"class": pa.array(labels, type=pa.string())}),
             layout="class-folders",
             ignored=others + len(loose),
         )

@@ -30,6 +30,7 @@ __all__ = [
     "SequenceSummary",
     "TableSummary",
     "TargetProfile",
+    "label_text",
 ]
 
 #: The data kinds a profile can be read as.
@@ -329,3 +330,10 @@ def _convert(hint: Any, value: Any) -> Any:
             return tuple(_convert(args[0], v) for v in value)
         return tuple(_convert(a, v) for a, v in zip(args, value))
     return value
+
+
+def label_text(value: Any) -> str:
+    """A class label as profiles write it: text as is, integral numbers without ".0"."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)

@@ -1,0 +1,144 @@
+"""The image schema a model is trained on: the working size, channels and target.
+
+:class:`ImageSchema` is derived from the Profile of an image set. Every image is decoded
+to ``channels`` (1 when all images are greyscale, otherwise 3: palette and grey images
+become RGB, an alpha channel is dropped) and resized to ``height`` x ``width`` - the
+median size of the set, scaled down so its longer side is at most :data:`MAX_SIDE`. The
+schema is saved with the model, so prediction decodes new images the same way.
+
+This module imports NumPy and pyarrow only (no Keras).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from dladvisor.errors import ConfigError, DataError
+from dladvisor.models.schema import TargetSpec
+from dladvisor.recommender.profile import Profile, label_text
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from dladvisor.data.images import ImageDataset
+
+__all__ = ["MAX_SIDE", "ImageSchema"]
+
+#: The longest side, in pixels, that images are resized to at most (a CNN on 2 CPU cores
+#: trains in minutes at this size; larger images are scaled down keeping their shape).
+MAX_SIDE = 128
+
+
+@dataclass(frozen=True)
+class ImageSchema:
+    """Input size and target of a model trained on images.
+
+    Attributes:
+        height, width: the size every image is resized to.
+        channels: 1 (greyscale) or 3 (RGB).
+        target: what the model predicts ("class" for class folders, or the annotation).
+    """
+
+    kind: ClassVar[str] = "image"
+
+    height: int
+    width: int
+    channels: int
+    target: TargetSpec
+
+    @classmethod
+    def from_profile(cls, profile: Profile, *, max_side: int = MAX_SIDE) -> "ImageSchema":
+        """The schema for ``profile``'s images and target.
+
+        Raises:
+            ConfigError: the profile is not of images, or has no target.
+        """
+        image = profile.image
+        if image is None:
+            raise ConfigError(f"{profile.source}: an image model needs images")
+        if profile.target is None:
+            raise ConfigError(
+                f"{profile.source}: training needs labels; {profile.target_note}"
+            )
+        height, width = image.height_median, image.width_median
+        longest = max(height, width)
+        if longest > max_side:
+            height = max(1, round(height * max_side / longest))
+            width = max(1, round(width * max_side / longest))
+        channels = 1 if tuple(image.channels) == (1,) else 3
+        target = profile.target
+        classes = tuple(label for label, _ in sorted(target.class_counts))
+        kind = target.kind if target.kind in ("binary", "multiclass") else "regression"
+        return cls(
+            height=int(height),
+            width=int(width),
+            channels=channels,
+            target=TargetSpec(name=target.name, kind=kind, classes=classes if kind != "regression" else ()),
+        )
+
+    def targets(self, dataset: "ImageDataset") -> tuple[np.ndarray, np.ndarray]:
+        """The rows of ``dataset`` that have a target, and their targets.
+
+        Returns:
+            ``(positions, y)``: positions into ``dataset.files`` / ``dataset.array`` of
+            the images with a target, and the targets - class indices into
+            ``target.classes`` (int64) or values (float64).
+
+        Raises:
+            DataError: the dataset lacks the target annotation.
+        """
+        table = dataset.annotations
+        if table is None or self.target.name not in table.column_names:
+            raise DataError(
+                f"{dataset.path}: no annotation {self.target.name!r} for the images; the "
+                "model needs the labels it was trained with"
+            )
+        values = table.column(self.target.name).to_pylist()
+        if self.target.is_classification:
+            index = {label: i for i, label in enumerate(self.target.classes)}
+            keys = [None if v is None else label_text(v) for v in values]
+            positions = np.array([i for i, k in enumerate(keys) if k in index], dtype=np.int64)
+            y = np.array([index[keys[i]] for i in positions], dtype=np.int64)
+            return positions, y
+        numbers = np.array([np.nan if v is None else float(v) for v in values], dtype=np.float64)
+        positions = np.flatnonzero(np.isfinite(numbers))
+        return positions.astype(np.int64), numbers[positions]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "height": self.height,
+            "width": self.width,
+            "channels": self.channels,
+            "target": {
+                "name": self.target.name,
+                "kind": self.target.kind,
+                "classes": list(self.target.classes),
+            },
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ImageSchema":
+        """The schema saved by :meth:`to_dict`.
+
+        Raises:
+            KeyError, TypeError, ValueError: the dict is incomplete or malformed.
+        """
+        if data.get("kind") != cls.kind:
+            raise ValueError(f"not an image schema (kind {data.get('kind')!r})")
+        target = data["target"]
+        schema = cls(
+            height=int(data["height"]),
+            width=int(data["width"]),
+            channels=int(data["channels"]),
+            target=TargetSpec(
+                name=str(target["name"]),
+                kind=str(target["kind"]),
+                classes=tuple(str(c) for c in target["classes"]),
+            ),
+        )
+        if schema.channels not in (1, 3) or schema.height < 1 or schema.width < 1:
+            raise ValueError("image size and channels out of range")
+        return schema
+
