@@ -1,6 +1,7 @@
 """Readers: a path becomes a typed Dataset. Importing this package imports no TensorFlow."""
 
 from dladvisor.data.dataset import Dataset, TabularDataset
+from dladvisor.data.images import IMAGE_SUFFIXES, ImageDataset, image_list_from_table
 from dladvisor.data.registry import (
     Reader,
     ReadOptions,
@@ -12,11 +13,14 @@ from dladvisor.data.registry import (
 )
 
 __all__ = [
+    "IMAGE_SUFFIXES",
     "Dataset",
+    "ImageDataset",
     "ReadOptions",
     "Reader",
     "TabularDataset",
     "get_reader",
+    "image_list_from_table",
     "read",
     "reader_for",
     "register_reader",

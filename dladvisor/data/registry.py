@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from dladvisor.data.dataset import Dataset
+from dladvisor.data.dataset import Dataset, TabularDataset
 from dladvisor.errors import DataError, DataFileNotFoundError, UnsupportedFormatError
 
 __all__ = [
@@ -78,7 +78,7 @@ def register_reader(reader: Reader) -> Reader:
 
 def _ensure_builtin_readers() -> None:
     # The built-in readers register themselves when their module is imported.
-    from dladvisor.data import images, tabular  # noqa: F401
+    from dladvisor.data import image_arrays, images, tabular  # noqa: F401
 
 
 def get_reader(name: str) -> Reader:
@@ -88,9 +88,7 @@ def get_reader(name: str) -> Reader:
         return _READERS[name]
     except KeyError:
         valid = ", ".join(sorted(_READERS))
-        raise UnsupportedFormatError(
-            f"unknown reader {name!r}; valid names are: {valid}"
-        ) from None
+        raise UnsupportedFormatError(f"unknown reader {name!r}; valid names are: {valid}") from None
 
 
 def supported_formats() -> str:
@@ -142,11 +140,20 @@ def reader_for(path: Path) -> Reader:
 
 
 def read(path: str | Path, options: ReadOptions | None = None) -> Dataset:
-    """Read ``path`` into a typed Dataset with the reader that claims it."""
+    """Read ``path`` into a typed Dataset with the reader that claims it.
+
+    A table with a column of image file names (a CSV of ``path,label``) is returned as
+    the images it lists (see :func:`dladvisor.data.images.image_list_from_table`).
+    """
+    from dladvisor.data.images import image_list_from_table
+
     path = Path(path)
     reader = reader_for(path)
     try:
-        return reader.read(path, options or ReadOptions())
+        dataset = reader.read(path, options or ReadOptions())
+        if isinstance(dataset, TabularDataset):
+            return image_list_from_table(dataset) or dataset
+        return dataset
     except DataError:
         raise
     except (OSError, UnicodeError) as exc:  # the OS or a codec said no

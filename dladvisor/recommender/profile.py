@@ -148,7 +148,8 @@ class ImageSummary:
 
     Attributes:
         count: readable images.
-        unreadable: files that look like images but could not be decoded.
+        unreadable: files that look like images but could not be read (empty,
+            truncated, not a picture, over Pillow's pixel limit).
         height_min, height_median, height_max, width_min, width_median, width_max:
             sizes in pixels.
         aspect_ratio_min, aspect_ratio_max: width / height.
@@ -156,8 +157,10 @@ class ImageSummary:
         labelled: whether images carry a class or value (sub-folders, a label column).
         class_counts: ``(class, count)`` pairs when labelled by class.
         modes: distinct Pillow modes seen ("L" grey, "RGB", "RGBA", "P" palette, ...).
-        duplicates: files whose bytes repeat an earlier file's.
-        unreadable_files: the first unreadable files, each "path: reason".
+        duplicates: files whose bytes (or array images whose pixels) repeat an earlier
+            one's.
+        unreadable_files: every unreadable file as a ``(path, reason)`` pair, the path
+            as in the dataset's ``files`` (training leaves these paths out).
     """
 
     count: int
@@ -175,7 +178,7 @@ class ImageSummary:
     class_counts: tuple[tuple[str, int], ...] = ()
     modes: tuple[str, ...] = ()
     duplicates: int = 0
-    unreadable_files: tuple[str, ...] = ()
+    unreadable_files: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -89,19 +89,14 @@ def profile_dataset(
         The frozen Profile.
 
     Raises:
-        ConfigError: ``target`` is not a column.
-        DataError: the data cannot be profiled (no rows, a target with no values or
-            a single class).
+        ConfigError: ``target`` is not a column (of images: not an annotation).
+        DataError: the data cannot be profiled (no rows, no readable image, a target
+            with no values or a single class).
     """
     if isinstance(dataset, TabularDataset):
         return _TableProfiler(dataset, sample_rows=sample_rows, seed=seed).run(target, guess_target)
     if isinstance(dataset, ImageDataset):
-        if target is not None:
-            raise ConfigError(
-                f"--target {target!r}: a folder of images takes its classes from its "
-                "sub-folders (one per class); leave --target out"
-            )
-        return profile_images(dataset)
+        return profile_images(dataset, target, guess_target=guess_target)
     raise DataError(
         f"{dataset.path}: profiling {dataset.kind!r} data is not supported; "
         "point at a table (CSV, Parquet, JSON Lines or Excel)"
