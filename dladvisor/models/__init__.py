@@ -21,6 +21,7 @@ __all__ = [
 # Technique name (as the recommender names it) -> "module:class" of its HyperModel,
 # imported only when asked for, so that importing this package stays free of Keras.
 _HYPERMODELS: dict[str, str] = {
+    "cnn": "dladvisor.models.cnn:CNNHyperModel",
     "mlp": "dladvisor.models.mlp:MLPHyperModel",
 }
 
