@@ -15,6 +15,7 @@ from dladvisor.tuning.search import (
     TuningError,
     TuningOutcome,
     retrain,
+    trial_model,
     tune,
     write_leaderboard,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "parse_time_budget",
     "retrain",
     "split_indices",
+    "trial_model",
     "tune",
     "write_leaderboard",
 ]

@@ -113,9 +113,40 @@ class HyperbandOracle(BudgetMixin, keras_tuner.oracles.HyperbandOracle):
     """Hyperband with the time budget and a ``max_trials`` limit."""
 
 
-class BayesianOptimizationOracle(BudgetMixin, keras_tuner.oracles.BayesianOptimizationOracle):
-    """Bayesian optimisation with the time budget."""
+class DefaultsFirstMixin:
+    """The first trial of a fresh search tries every hyperparameter's default value.
+
+    The model builders choose their defaults to be a strong configuration (as AutoKeras
+    seeds its search with known-good ones), so the search has a sound result from its
+    first trial on - which matters when the budget allows only a few expensive trials.
+    Later trials are the wrapped oracle's own choices.
+    """
+
+    def populate_space(self, trial_id):
+        if not self.trials:
+            values = _default_values(self.hyperparameters)
+            if values is not None:
+                return {"status": TrialStatus.RUNNING, "values": values}
+        return super().populate_space(trial_id)
 
 
-class RandomSearchOracle(BudgetMixin, keras_tuner.oracles.RandomSearchOracle):
-    """Random search with the time budget."""
+def _default_values(space) -> dict | None:
+    """The default of every active hyperparameter of ``space`` (None if it is empty)."""
+    if not space.space:
+        return None
+    hps = keras_tuner.HyperParameters()
+    for hp in space.space:
+        hps.merge([hp])
+        if hps.is_active(hp):
+            hps.values[hp.name] = hp.default
+    return hps.values
+
+
+class BayesianOptimizationOracle(
+    BudgetMixin, DefaultsFirstMixin, keras_tuner.oracles.BayesianOptimizationOracle
+):
+    """Bayesian optimisation with the time budget; the defaults are tried first."""
+
+
+class RandomSearchOracle(BudgetMixin, DefaultsFirstMixin, keras_tuner.oracles.RandomSearchOracle):
+    """Random search with the time budget; the defaults are tried first."""

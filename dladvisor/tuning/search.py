@@ -34,6 +34,7 @@ __all__ = [
     "TuningError",
     "TuningOutcome",
     "retrain",
+    "trial_model",
     "tune",
     "write_leaderboard",
 ]
@@ -382,6 +383,49 @@ def retrain(
         reporter.message(
             f"retraining stopped by the time budget after {monitor.last_epoch or 0} of {epochs} epoch(s)"
         )
+    return model
+
+
+def trial_model(hypermodel, outcome: TuningOutcome, record: TrialRecord | None = None):
+    """The model of a finished trial as it stood at its best epoch, without retraining.
+
+    Builds the trial's configuration and loads the weights keras-tuner checkpointed at
+    the trial's best epoch (``trial_<id>/checkpoint.weights.h5``). For when retraining on
+    train + validation would not fit the time left: the model then saw the training part
+    only, and says so nowhere else - the caller must note it.
+
+    Args:
+        hypermodel: the HyperModel that was tuned.
+        outcome: the search's outcome.
+        record: the trial; default the best one.
+
+    Raises:
+        TuningError: the trial has no checkpoint (trials scored by cross-validation keep
+            none) or it cannot be loaded.
+    """
+    import keras
+    import keras_tuner
+
+    from dladvisor.tuning._tuner import HYPERBAND_KEYS
+
+    record = record or outcome.best
+    checkpoint = Path(outcome.project_dir) / f"trial_{record.trial_id}" / "checkpoint.weights.h5"
+    if not checkpoint.is_file():
+        raise TuningError(f"trial {record.number} kept no checkpoint ({checkpoint})")
+    hp = keras_tuner.HyperParameters()
+    hp.values = {k: v for k, v in record.hyperparameters.items() if k not in HYPERBAND_KEYS}
+    keras.backend.clear_session()
+    model = hypermodel.build(hp)
+    try:
+        with warnings.catch_warnings():
+            # The checkpoint holds the trial's optimizer state too; a model that is only
+            # exported (or retrained afresh) does not need it.
+            warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+            model.load_weights(str(checkpoint))
+    except Exception as exc:  # h5py and Keras raise many kinds for a damaged file
+        raise TuningError(
+            f"trial {record.number}: its checkpoint {checkpoint} cannot be loaded ({exc})"
+        ) from exc
     return model
 
 

@@ -15,6 +15,7 @@ from dladvisor.tuning import (  # noqa: E402
     TuningConfig,
     TuningError,
     retrain,
+    trial_model,
     tune,
 )
 
@@ -175,6 +176,32 @@ def test_progress_goes_to_stderr(data, tmp_path, capsys):
     assert out == ""
     assert "trial 1/1 - epoch 2/2 - best val_loss" in err
     assert "search ended (max_trials)" in err
+
+
+@pytest.mark.parametrize("tuner", ["random", "bayesian"])
+def test_the_first_trial_tries_the_defaults(tuner, data, tmp_path):
+    outcome = run(TinyModel(), data, tmp_path, tuner=tuner, max_trials=2)
+    first = min(outcome.leaderboard, key=lambda r: r.number)
+    # hp.Choice defaults to its first value.
+    assert dict(first.hyperparameters) == {"units": 4, "learning_rate": 1e-2}
+
+
+def test_trial_model_is_the_best_epoch_of_the_trial_without_retraining(data, tmp_path):
+    hypermodel = TinyModel()
+    outcome = run(hypermodel, data, tmp_path, tuner="random", max_trials=2)
+    fits = hypermodel.fits
+    model = trial_model(hypermodel, outcome)
+    assert hypermodel.fits == fits  # loaded, not trained
+    assert model.layers[0].units == outcome.best_hyperparameters["units"]
+    x_val, y_val = data[2]
+    loss = float(model.evaluate(x_val, y_val, verbose=0))
+    assert loss == pytest.approx(outcome.best_score, rel=1e-4)
+
+
+def test_trial_model_without_a_checkpoint_is_a_tuning_error(data, tmp_path):
+    outcome = run(TinyModel(), data, tmp_path, tuner="random", max_trials=1, cv=3)
+    with pytest.raises(TuningError, match="no checkpoint"):
+        trial_model(TinyModel(), outcome)
 
 
 def test_retrain_uses_the_given_values(data):
