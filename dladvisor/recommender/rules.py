@@ -706,8 +706,27 @@ WARNING_RULES: tuple[WarningRule, ...] = (
     WarningRule(
         "warn.image-sizes",
         (_is("kind", "image"), Condition("image.uniform_size", "is", False)),
-        "Image sizes vary: resize or crop them to one size (e.g. the median "
-        "{image.height_median}x{image.width_median}) before training.",
+        "Image sizes vary: training resizes every image to one size (the median "
+        "{image.height_median}x{image.width_median}, scaled down to at most 128 pixels a "
+        "side), stretching rather than cropping; crop them yourself first if their "
+        "shapes differ much.",
+    ),
+    WarningRule(
+        "warn.mlp-on-pixels",
+        (
+            _is("kind", "image"),
+            _task(*SUPERVISED),
+            AnyOf(
+                (
+                    Condition("image.pixels", "<=", SMALL_IMAGE_PIXELS),
+                    Condition("examples", "<", FEW_EXAMPLES),
+                )
+            ),
+        ),
+        "These images are small ({image.height_median}x{image.width_median}) or few "
+        "({examples}): an MLP on the raw pixels is a fair alternative to a CNN here, and "
+        "the pixel baseline shows how far a simple model gets.",
+        technique="cnn",
     ),
     WarningRule(
         "warn.rnn-variable-length",

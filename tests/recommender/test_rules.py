@@ -104,6 +104,7 @@ WARNING_CASES = {
     "warn.horizon-unused": ("tabular-horizon", "series-multi-step"),
     "warn.long-sequences": ("series-very-long", "series-long"),
     "warn.image-sizes": ("images-mixed", "images-labelled"),
+    "warn.mlp-on-pixels": ("images-small", "images-labelled"),
     "warn.rnn-variable-length": ("sequences-variable", "sequences-labelled"),
     "warn.rbm-scaling": ("tabular-unlabelled", "users-items"),
     "warn.rbm-sparse": ("users-items-sparse", "users-items"),
