@@ -158,7 +158,7 @@ def recommend(path, target, out, encoding, delimiter, task):
 @_target_option
 @click.option(
     "--technique",
-    type=click.Choice(["auto", "mlp"]),
+    type=click.Choice(["auto", "mlp", "cnn"]),
     default="auto",
     show_default=True,
     help="Technique to train; auto takes the recommendation's choice.",
@@ -180,10 +180,11 @@ def recommend(path, target, out, encoding, delimiter, task):
 )
 @click.option(
     "--tuner",
-    type=click.Choice(["hyperband", "bayesian", "random"]),
-    default="hyperband",
+    type=click.Choice(["auto", "hyperband", "bayesian", "random"]),
+    default="auto",
     show_default=True,
-    help="Search algorithm (keras-tuner).",
+    help="Search algorithm (keras-tuner); auto: Hyperband for tables, Bayesian "
+    "optimisation (first trial: the builder's defaults) for images.",
 )
 @click.option(
     "--cv",
@@ -224,17 +225,20 @@ def train(
     delimiter,
     quiet,
 ):
-    """Train and tune the recommended model for the table at PATH.
+    """Train and tune the recommended model for the data at PATH.
 
-    Splits the rows into train, validation and test parts, fits a classical baseline,
-    tunes the model with keras-tuner within the time budget, retrains the best
-    configuration, scores both on the test part and exports the model. The run
-    directory holds model.keras, metadata.json, results.json, leaderboard.csv and
-    report.md.
+    PATH is a table (an MLP), or images (a CNN): a folder with one sub-folder per class,
+    a CSV of image paths with a label or value column, or an .npy/.npz array. Splits the
+    examples into train, validation and test parts, fits a classical baseline, tunes the
+    model with keras-tuner within the time budget, retrains the best configuration,
+    scores both on the test part and exports the model. The run directory holds
+    model.keras, metadata.json, results.json, leaderboard.csv and report.md.
 
     \b
     Examples:
       dladvisor train examples/penguins.csv --target species --time-budget 2m
+      dladvisor train photos/ --time-budget 30m
+      dladvisor train scans.csv --target diagnosis --time-budget 1h
       dladvisor train sales.parquet --target churned --tuner bayesian --max-trials 30
       dladvisor train --resume runs/sales-20261125-120000 --time-budget 30m
     """
@@ -288,30 +292,44 @@ def train(
 def predict(model, data, out, id_column, encoding, delimiter):
     """Predict with a trained MODEL (a run directory or its model.keras) on DATA.
 
-    Checks DATA against the columns the model was trained on (missing ones are named;
-    extra ones are ignored with a note) and writes the predicted class with one
-    probability per class, or the predicted value.
+    For a model of a table, DATA is a table: its columns are checked against those the
+    model was trained on (missing ones are named; extra ones are ignored with a note).
+    For a model of images, DATA is an image file, a folder of images, a CSV of image
+    paths or an .npy/.npz array; files that cannot be read get an empty prediction and
+    the reason in the error column, and the others are predicted. The output holds the
+    predicted class with one probability per class, or the predicted value.
 
     \b
     Examples:
       dladvisor predict runs/penguins-20261125-120000 examples/penguins.csv
       dladvisor predict runs/sales/model.keras new.csv --id-column customer_id --out scored.csv
+      dladvisor predict runs/digits-20261125-120000 new_scans/ --out labels.csv
     """
     from dladvisor.data import read
-    from dladvisor.errors import ConfigError
+    from dladvisor.errors import ConfigError, DataFileNotFoundError
     from dladvisor.export import load, write_predictions
     from dladvisor.report.escape import for_terminal
 
-    dataset = read(data, _read_options_of(encoding, delimiter))
-    target = Path(out) if out is not None else Path(f"predictions-{dataset.name}.csv")
+    if not Path(data).exists():
+        raise DataFileNotFoundError(f"{data} does not exist; give the data to predict on")
+    trained = load(model)
+    if trained.takes_images:
+        name = Path(data).stem if Path(data).is_file() else Path(data).resolve().name
+        predictions, notes = trained.predict_with_notes(data, id_column=id_column)
+    else:
+        dataset = read(data, _read_options_of(encoding, delimiter))
+        name = dataset.name
+        predictions, notes = trained.predict_with_notes(dataset.table, id_column=id_column)
+    target = Path(out) if out is not None else Path(f"predictions-{name or 'data'}.csv")
     if target.resolve() == Path(data).resolve():
         raise ConfigError(f"--out {target} is the input file; choose another file name")
-    trained = load(model)
-    predictions, notes = trained.predict_with_notes(dataset.table, id_column=id_column)
     write_predictions(predictions, target)
     for note in notes:
         click.echo(f"note: {for_terminal(note)}", err=True)
-    click.echo(f"predicted {predictions.num_rows:,} rows with {trained.metadata.get('technique')}")
+    what = "images" if trained.takes_images else "rows"
+    click.echo(
+        f"predicted {predictions.num_rows:,} {what} with {trained.metadata.get('technique')}"
+    )
     click.echo(f"written: {target}")
 
 

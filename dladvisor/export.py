@@ -31,10 +31,13 @@ import pyarrow as pa
 
 from dladvisor._files import to_jsonable, write_atomically
 from dladvisor.errors import ConfigError, DataError
+from dladvisor.models.image_schema import ImageSchema
 from dladvisor.models.schema import TableSchema
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import pandas as pd
+
+    from dladvisor.data.images import ImageDataset
 
 __all__ = [
     "FORMAT",
@@ -105,7 +108,9 @@ def library_versions() -> dict[str, str | None]:
     return versions
 
 
-def save_model_run(run_dir: Path, model: Any, *, schema: TableSchema, metadata: dict) -> None:
+def save_model_run(
+    run_dir: Path, model: Any, *, schema: TableSchema | ImageSchema, metadata: dict
+) -> None:
     """Write ``model.keras`` and ``metadata.json`` into the existing folder ``run_dir``.
 
     Each file is written under a temporary name in ``run_dir`` and renamed over the final
@@ -114,8 +119,9 @@ def save_model_run(run_dir: Path, model: Any, *, schema: TableSchema, metadata: 
 
     Args:
         run_dir: an existing directory (a run directory).
-        model: the trained Keras model, inputs keyed by the schema's feature names.
-        schema: the table schema the model was trained with.
+        model: the trained Keras model: inputs keyed by the schema's feature names (a
+            table), or one input of raw pixels (images).
+        schema: the table or image schema the model was trained with.
         metadata: stored as given alongside the standard keys; ``technique``,
             ``hyperparameters``, ``metrics`` (on the test part), ``baseline_metrics`` and
             ``seed`` are expected here and recorded as null when absent; ``created``
@@ -163,16 +169,22 @@ class TrainedModel:
     """A saved model with the schema and metadata it was trained with.
 
     Attributes:
-        schema: the table schema: input columns, their kinds, the target and its classes.
+        schema: the table schema (input columns, their kinds, the target and its
+            classes) or, for a model of images, the image schema (size, channels, target).
         metadata: the contents of ``metadata.json``.
         model: the Keras model.
         path: the ``model.keras`` file it was loaded from.
     """
 
-    schema: TableSchema
+    schema: TableSchema | ImageSchema
     metadata: dict[str, Any]
     model: Any = field(repr=False)
     path: Path
+
+    @property
+    def takes_images(self) -> bool:
+        """Whether the model predicts on images (rather than table rows)."""
+        return isinstance(self.schema, ImageSchema)
 
     def predict(
         self, data: "str | Path | pa.Table | pd.DataFrame", *, id_column: str | None = None
@@ -188,9 +200,12 @@ class TrainedModel:
 
         Args:
             data: a file to read with :func:`dladvisor.read`, a ``pyarrow.Table`` or a
-                ``pandas.DataFrame``, holding at least the schema's input columns.
+                ``pandas.DataFrame``, holding at least the schema's input columns. For
+                a model of images: an image file, a folder of images, a CSV of image
+                paths, an ``.npy`` / ``.npz`` array, a NumPy array of pixels
+                (N, H, W[, C]) or an ImageDataset - see :meth:`predict_images`.
             id_column: a column of ``data`` copied unchanged as the first output column,
-                so predictions can be joined back to their rows.
+                so predictions can be joined back to their rows (tables only).
 
         Returns:
             The predictions - a ``pandas.DataFrame`` when ``data`` is one, otherwise a
@@ -203,6 +218,13 @@ class TrainedModel:
                 the data or clashes with a prediction column, or the file cannot be read.
             ConfigError: ``data`` is none of the accepted types.
         """
+        if self.takes_images:
+            if id_column is not None:
+                raise ConfigError(
+                    "--id-column: predictions on images are keyed by their file path; "
+                    "leave --id-column out"
+                )
+            return self.predict_images(data)
         table, source, as_pandas = _as_table(data)
         missing = self.schema.missing_columns(table)
         if missing:
@@ -238,6 +260,68 @@ class TrainedModel:
         columns.update(predictions)
         result = pa.table(columns)
         return (result.to_pandas() if as_pandas else result), notes
+
+    def predict_images(self, data: Any) -> "tuple[pa.Table, tuple[str, ...]]":
+        """Predictions for every image of ``data``, and notes (the unreadable files).
+
+        Every image is decoded and resized as in training. Files that cannot be read (not
+        a picture, truncated, over the decompression-bomb limit) do not stop the others:
+        their row has empty predictions and the reason in ``error``.
+
+        Returns:
+            A ``pyarrow.Table`` with ``path`` (the file, or the array index),
+            ``predicted_<target>``, ``probability_<class>`` per class (classification)
+            and ``error``, one row per image in the input's order.
+
+        Raises:
+            DataError: ``data`` holds no images, or none of them can be read.
+        """
+        from dladvisor.data.image_stream import ImageFeed
+
+        dataset, source = _as_images(data)
+        count = dataset.count
+        reasons: dict[int, str] = {}
+        if dataset.files:
+            reasons = _unreadable_files(dataset)
+        readable = np.array([i for i in range(count) if i not in reasons], dtype=np.int64)
+        if len(readable) == 0:
+            first = next(iter(reasons.values()), "no images")
+            raise DataError(
+                f"{source}: none of the {count:,} images can be read ({first}); give "
+                "complete pictures"
+            )
+        s = self.schema
+        feed = ImageFeed(dataset, readable, height=s.height, width=s.width, channels=s.channels)
+        outputs, kept = feed.predict(self.model)
+        for position in sorted(set(range(len(readable))) - set(kept.tolist())):
+            reasons[int(readable[position])] = "cannot be decoded"
+        outputs = np.asarray(outputs, dtype=np.float64).reshape(len(kept), -1)
+        good = readable[kept]
+        columns: dict[str, Any] = {
+            "path": pa.array(
+                (
+                    [str(f) for f in dataset.files]
+                    if dataset.files
+                    else [str(i) for i in range(count)]
+                ),
+                type=pa.string(),
+            )
+        }
+        for name, values in self._output_columns(outputs).items():
+            full: list[Any] = [None] * count
+            for position, value in zip(good.tolist(), values.to_pylist()):
+                full[position] = value
+            columns[name] = pa.array(full, type=values.type)
+        columns["error"] = pa.array([reasons.get(i) for i in range(count)], type=pa.string())
+        notes: tuple[str, ...] = ()
+        if reasons:
+            shown = "; ".join(
+                f"{columns['path'][i].as_py()}: {reasons[i]}" for i in sorted(reasons)[:3]
+            )
+            notes = (
+                f"{len(reasons):,} image(s) could not be read and have no prediction ({shown})",
+            )
+        return pa.table(columns), notes
 
     def _run(self, inputs: dict[str, np.ndarray], rows: int) -> np.ndarray:
         width = len(self.schema.target.classes) if self.schema.target.kind == "multiclass" else 1
@@ -318,8 +402,10 @@ def load(path: str | Path) -> TrainedModel:
             f"up to {FORMAT_VERSION}; upgrade dladvisor (pip install -U dladvisor)"
         )
     try:
-        schema = TableSchema.from_dict(record["schema"])
-    except (KeyError, TypeError, ValueError) as exc:
+        saved = record["schema"]
+        is_image = isinstance(saved, dict) and saved.get("kind") == ImageSchema.kind
+        schema = ImageSchema.from_dict(saved) if is_image else TableSchema.from_dict(saved)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise DataError(
             f"{meta_path}: the schema is incomplete ({_first_line(exc)}); the file was "
             "edited or damaged - train the model again with `dladvisor train`"
@@ -392,6 +478,51 @@ def _as_table(data: Any) -> tuple[pa.Table, str, bool]:
         f"cannot predict on a {type(data).__name__}; pass a file path, a pyarrow.Table or "
         "a pandas.DataFrame"
     )
+
+
+def _as_images(data: Any) -> "tuple[ImageDataset, str]":
+    """``data`` as an ImageDataset, and a name for messages."""
+    from dladvisor.data import read
+    from dladvisor.data.images import IMAGE_SUFFIXES, ImageDataset
+
+    if isinstance(data, ImageDataset):
+        return data, str(data.path)
+    if isinstance(data, np.ndarray):
+        if data.ndim not in (3, 4) or len(data) == 0:
+            raise DataError(
+                f"the array of shape {data.shape} is not images; pass pixels shaped "
+                "(N, H, W) or (N, H, W, C)"
+            )
+        return ImageDataset(path=Path("array"), format="array", array=data, layout="array"), (
+            "the array"
+        )
+    if isinstance(data, (str, os.PathLike)):
+        path = Path(data)
+        if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES:
+            return ImageDataset(path=path, format="image-file", files=(path,)), str(path)
+        dataset = read(path)
+        if not isinstance(dataset, ImageDataset):
+            raise DataError(
+                f"{path}: holds {dataset.kind} data, but this model predicts on images; give "
+                "an image file, a folder of images, a CSV of image paths or an .npy/.npz array"
+            )
+        return dataset, str(path)
+    raise ConfigError(
+        f"cannot predict on a {type(data).__name__}; pass an image path, a folder, a CSV "
+        "of paths, an .npy/.npz file or a NumPy array of pixels"
+    )
+
+
+def _unreadable_files(dataset: "ImageDataset") -> dict[int, str]:
+    """Position -> reason for the files of ``dataset`` whose header cannot be read."""
+    from dladvisor.recommender.image_profiler import check_image_file
+
+    reasons = {}
+    for position, path in enumerate(dataset.files):
+        reason = check_image_file(path)
+        if reason is not None:
+            reasons[position] = reason
+    return reasons
 
 
 def write_predictions(table: "pa.Table | pd.DataFrame", path: str | Path) -> Path:

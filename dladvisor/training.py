@@ -1,18 +1,20 @@
 """Training: a data set in; a tuned model, its leaderboard and an honest comparison out.
 
-:func:`train` reads and profiles the data, takes the recommended technique (or the one
-asked for, if it fits), splits the rows into train / validation / test, fits the
-classical baseline, tunes the model within the time budget, retrains the best
-configuration on train + validation, evaluates both once on the test part, and exports
-everything into the run directory::
+:func:`train` reads and profiles the data (a table, or images), takes the recommended
+technique (or the one asked for, if it fits), splits the examples into train /
+validation / test, fits the classical baseline, tunes the model within the time budget,
+retrains the best configuration on train + validation (or, when that would not fit the
+time left, keeps the best trial's model), evaluates both once on the test part, and
+exports everything into the run directory::
 
     run.json            what was asked (for --resume)
     profile.json, recommendation.json
     leaderboard.csv     every trial: hyperparameters, score, epochs, seconds, status
-    model.keras         raw column values in, predictions out
+    model.keras         raw column values (or raw pixels) in, predictions out
     metadata.json       versions, schema, hyperparameters, metrics
     results.json        test scores of the model and the baseline, and the verdict
     report.md           all of it for people
+    samples.png         a few images per class (image data)
     tuning/             keras-tuner's state (what --resume continues)
 
 A run directory exists from the start of tuning, so an interrupted run can be resumed;
@@ -37,28 +39,45 @@ import numpy as np
 
 from dladvisor._files import to_jsonable, write_text_atomically
 from dladvisor.data import ReadOptions, read
+from dladvisor.data.images import ImageDataset
 from dladvisor.errors import ConfigError, DladvisorError, TrainingInterrupted, TuningError
 from dladvisor.models import get_hypermodel_class, technique_names
+from dladvisor.models.image_schema import ImageSchema
 from dladvisor.models.schema import TableSchema
 from dladvisor.recommender import Profile, Recommendation, profile_dataset, recommend
 from dladvisor.rundir import check_new_run_dir, default_run_dir
 from dladvisor.tuning import (
     Deadline,
     ProgressReporter,
+    Split,
     TuningConfig,
     TuningOutcome,
     split_indices,
     write_leaderboard,
 )
 
-__all__ = ["DEFAULT_TIME_BUDGET_S", "TrainResult", "TrainSettings", "result_dict", "train"]
+__all__ = [
+    "DEFAULT_TIME_BUDGET_S",
+    "TrainResult",
+    "TrainSettings",
+    "resolve_tuner",
+    "result_dict",
+    "train",
+]
 
 #: The time budget when none is given: ten minutes.
 DEFAULT_TIME_BUDGET_S = 600.0
 #: Share of the time left after preparing the data that tuning may use; the rest is kept
 #: for retraining the best configuration once, evaluating and exporting.
 TUNING_SHARE = 0.8
+#: Retraining on train + validation is skipped (the best trial's model is kept) when it
+#: would take more than this share of the time left.
+RETRAIN_SHARE = 0.9
 _TASKS_TRAINED = ("classification", "regression")
+#: The techniques dladvisor trains, by data kind.
+TRAINABLE = {"tabular": ("mlp",), "image": ("cnn",)}
+#: The sheet of sample images per class written for image data.
+SAMPLES_FILE = "samples.png"
 
 
 @dataclass(frozen=True)
@@ -67,7 +86,8 @@ class TrainSettings:
 
     Attributes:
         technique: "auto" (the recommendation's choice) or a technique name.
-        tuner: "hyperband", "bayesian" or "random".
+        tuner: "auto" (Hyperband for tables, Bayesian optimisation for images - see
+            :func:`resolve_tuner`), "hyperband", "bayesian" or "random".
         max_trials: trials at most.
         time_budget_s: wall-clock seconds for the whole run.
         cv: cross-validation folds for scoring trials (small data), or None.
@@ -76,7 +96,7 @@ class TrainSettings:
     """
 
     technique: str = "auto"
-    tuner: str = "hyperband"
+    tuner: str = "auto"
     max_trials: int = 100
     time_budget_s: float = DEFAULT_TIME_BUDGET_S
     cv: int | None = None
@@ -101,6 +121,9 @@ class TrainResult:
         tuning: the search's outcome (leaderboard, why it stopped).
         seconds: wall time of the run.
         notes: things the user should know (dropped columns, split, budget cuts).
+        confusion: for classification, the classes and the confusion matrix on the test
+            part (``matrix[i][j]``: examples of class i predicted as j).
+        files: extra files written for the report (``samples.png`` for images).
     """
 
     run_dir: Path
@@ -115,6 +138,8 @@ class TrainResult:
     tuning: TuningOutcome
     seconds: float
     notes: tuple[str, ...] = field(default=())
+    confusion: tuple[tuple[str, ...], tuple[tuple[int, ...], ...]] | None = None
+    files: tuple[str, ...] = field(default=())
 
 
 def train(
@@ -131,8 +156,10 @@ def train(
     """Train, tune and export a model for the data at ``path``.
 
     Args:
-        path: the data set (a table). Optional with ``resume``, which knows it.
-        target: the column to predict; None guesses one by name.
+        path: the data set: a table, or images (a folder, a CSV of image paths, an
+            ``.npy`` / ``.npz`` array). Optional with ``resume``, which knows it.
+        target: the column (or image annotation) to predict; None guesses one by name
+            (class folders are their own target).
         settings: technique, tuner, trials, time budget, folds, seed.
         out: the run directory to create (must not exist); default
             ``runs/<data-name>-<timestamp>``.
@@ -162,19 +189,15 @@ def train(
     profile = profile_dataset(dataset, target=target)
     recommendation = recommend(profile)
     technique = _choose_technique(settings.technique, profile, recommendation)
-    schema = TableSchema.from_profile(profile)
-    table = schema.labelled_rows(dataset.table)
-    x = schema.inputs(table, source=str(path))
-    y = schema.targets(table)
-    classification = schema.target.is_classification
-    split = split_indices(
-        len(y), y=y if classification else None, stratify=classification, seed=settings.seed
-    )
-    notes = [f"column {name!r} not used: {why}" for name, why in schema.dropped]
-    if split.note:
-        notes.append(split.note)
-    if profile.target and profile.target.missing:
-        notes.append(f"{profile.target.missing:,} rows without a target left out")
+    if isinstance(dataset, ImageDataset):
+        if settings.cv:
+            raise ConfigError(
+                "--cv: cross-validation is for small tables; image models are scored on a "
+                "validation part - leave --cv out"
+            )
+        task: _Task = _ImageTask(dataset, profile, seed=settings.seed)
+    else:
+        task = _TableTask(dataset, profile, source=str(path), seed=settings.seed)
 
     if resume is None:
         run_dir = Path(out) if out is not None else default_run_dir(profile.name)
@@ -188,15 +211,11 @@ def train(
             profile=profile,
             recommendation=recommendation,
             technique=technique,
-            schema=schema,
-            x=x,
-            y=y,
-            split=split,
+            task=task,
             settings=settings,
             resume=resume is not None,
             reporter=reporter,
             deadline=deadline,
-            notes=notes,
             started=started,
         )
     except DladvisorError:
@@ -210,21 +229,194 @@ def train(
         ) from None
 
 
+class _Task:
+    """The examples of a run in the form its technique takes, split, with a baseline.
+
+    Subclasses fill ``schema`` (saved with the model), ``y`` (targets of the usable
+    examples), ``split`` (positions into ``y``) and ``notes``, and say how to make the
+    model inputs of some examples, fit the baseline, build the HyperModel and predict.
+    """
+
+    schema: Any
+    y: np.ndarray
+    split: Split
+    notes: list[str]
+
+    @property
+    def kind(self) -> str:
+        return self.schema.target.kind
+
+    @property
+    def classification(self) -> bool:
+        return self.schema.target.is_classification
+
+    def _split(self, seed: int) -> None:
+        self.split = split_indices(
+            len(self.y),
+            y=self.y if self.classification else None,
+            stratify=self.classification,
+            seed=seed,
+        )
+        if self.split.note:
+            self.notes.append(self.split.note)
+
+    def inputs(self, rows: np.ndarray) -> Any:
+        raise NotImplementedError
+
+    def baseline(self, fit_rows: np.ndarray, test_rows: np.ndarray, seed: int):
+        raise NotImplementedError
+
+    def hypermodel(self, technique: str, train_rows: np.ndarray, class_weight, epochs: int):
+        raise NotImplementedError
+
+    def predict(self, model, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Model outputs for ``rows``, and the rows they belong to (all, for tables)."""
+        raise NotImplementedError
+
+    def metadata(self) -> dict[str, Any]:
+        return {}
+
+    def write_extras(self, run_dir: Path) -> list[str]:
+        """Files for the report besides the standard ones; returns their names."""
+        return []
+
+
+class _TableTask(_Task):
+    def __init__(self, dataset, profile: Profile, *, source: str, seed: int) -> None:
+        self.schema = TableSchema.from_profile(profile)
+        table = self.schema.labelled_rows(dataset.table)
+        self.x = self.schema.inputs(table, source=source)
+        self.y = self.schema.targets(table)
+        self.notes = [f"column {name!r} not used: {why}" for name, why in self.schema.dropped]
+        self._split(seed)
+        if profile.target and profile.target.missing:
+            self.notes.append(f"{profile.target.missing:,} rows without a target left out")
+        self.stats = None
+
+    def inputs(self, rows):
+        return {name: values[rows] for name, values in self.x.items()}
+
+    def baseline(self, fit_rows, test_rows, seed):
+        from dladvisor.tuning.baseline import fit_baseline
+
+        return fit_baseline(
+            self.schema,
+            self.inputs(fit_rows),
+            self.y[fit_rows],
+            self.inputs(test_rows),
+            self.y[test_rows],
+            seed=seed,
+        )
+
+    def hypermodel(self, technique, train_rows, class_weight, epochs):
+        from dladvisor.models.preprocessing import PreprocessingStats
+
+        self.stats = PreprocessingStats.from_inputs(
+            self.schema,
+            self.inputs(train_rows),
+            None if self.classification else self.y[train_rows],
+        )
+        return get_hypermodel_class(technique)(
+            self.schema, self.stats, class_weight=class_weight, epochs=epochs
+        )
+
+    def predict(self, model, rows):
+        return model.predict(self.inputs(rows), verbose=0), rows
+
+    def metadata(self):
+        return {"preprocessing": self.stats.to_dict() if self.stats else None}
+
+
+class _ImageTask(_Task):
+    def __init__(self, dataset: ImageDataset, profile: Profile, *, seed: int) -> None:
+        self.dataset = dataset
+        self.schema = ImageSchema.from_profile(profile)
+        positions, y = self.schema.targets(dataset)
+        self.notes = []
+        unreadable = {str(path) for path, _ in profile.image.unreadable_files}
+        if unreadable and dataset.files:
+            keep = np.array([str(dataset.files[p]) not in unreadable for p in positions], bool)
+            positions, y = positions[keep], y[keep]
+            self.notes.append(
+                f"{len(unreadable):,} image file(s) that cannot be read left out (listed in "
+                "the profile)"
+            )
+        missing = dataset.count - len(unreadable) - len(positions)
+        if missing > 0:
+            self.notes.append(f"{missing:,} images without a {self.schema.target.name!r} left out")
+        self.positions, self.y = positions, y
+        s = self.schema
+        self.notes.append(
+            f"images decoded to {s.channels} channel(s) and resized to {s.height}x{s.width} "
+            "(the model resizes any input the same way)"
+        )
+        self._split(seed)
+
+    def inputs(self, rows):
+        from dladvisor.data.image_stream import ImageFeed
+
+        s = self.schema
+        return ImageFeed(
+            self.dataset,
+            self.positions[rows],
+            height=s.height,
+            width=s.width,
+            channels=s.channels,
+        )
+
+    def baseline(self, fit_rows, test_rows, seed):
+        from dladvisor.tuning.baseline import fit_image_baseline
+
+        return fit_image_baseline(
+            self.inputs(fit_rows),
+            self.y[fit_rows],
+            self.inputs(test_rows),
+            self.y[test_rows],
+            target=self.schema.target,
+            seed=seed,
+        )
+
+    def hypermodel(self, technique, train_rows, class_weight, epochs):
+        regression = not self.classification
+        y_train = self.y[train_rows]
+        return get_hypermodel_class(technique)(
+            self.schema,
+            n_train=len(train_rows),
+            class_weight=class_weight,
+            target_mean=float(np.mean(y_train)) if regression else None,
+            target_std=(float(np.std(y_train)) or 1.0) if regression else None,
+            epochs=epochs,
+        )
+
+    def predict(self, model, rows):
+        outputs, kept = self.inputs(rows).predict(model)
+        if len(kept) < len(rows):
+            self.notes.append(
+                f"{len(rows) - len(kept):,} test image(s) could not be decoded and are not scored"
+            )
+        return outputs, rows[kept]
+
+    def write_extras(self, run_dir):
+        from dladvisor.report.images import write_sample_sheet
+
+        classes = self.schema.target.classes if self.classification else None
+        written = write_sample_sheet(
+            self.dataset, self.positions, self.y, classes, run_dir / SAMPLES_FILE
+        )
+        return [SAMPLES_FILE] if written else []
+
+
 def _fit_and_export(
     *,
     run_dir: Path,
     profile: Profile,
     recommendation: Recommendation,
     technique: str,
-    schema: TableSchema,
-    x: dict[str, np.ndarray],
-    y: np.ndarray,
-    split,
+    task: _Task,
     settings: TrainSettings,
     resume: bool,
     reporter: ProgressReporter,
     deadline: Deadline,
-    notes: list[str],
     started: float,
 ) -> TrainResult:
     # Heavy imports here: everything before can fail fast without TensorFlow.
@@ -233,49 +425,44 @@ def _fit_and_export(
     import_tensorflow()
     from dladvisor.export import save_model_run
     from dladvisor.models.mlp import class_weights
-    from dladvisor.models.preprocessing import PreprocessingStats
     from dladvisor.report.training import training_markdown
-    from dladvisor.tuning import retrain, tune
-    from dladvisor.tuning.baseline import fit_baseline
-    from dladvisor.tuning.metrics import compare, score
+    from dladvisor.tuning import retrain, trial_model, tune
+    from dladvisor.tuning.metrics import compare, confusion, score
 
-    kind = schema.target.kind
-    classification = schema.target.is_classification
-    train_val = np.concatenate([split.train, split.validation])
-    x_train, y_train = _take(x, split.train), y[split.train]
-    x_val, y_val = _take(x, split.validation), y[split.validation]
-    x_fit, y_fit = _take(x, train_val), y[train_val]
-    x_test, y_test = _take(x, split.test), y[split.test]
-
+    kind, classification, split, y = task.kind, task.classification, task.split, task.y
+    notes = task.notes
+    fit_rows = np.concatenate([split.train, split.validation])
+    y_train, y_val, y_fit = y[split.train], y[split.validation], y[fit_rows]
+    what = "images" if isinstance(task, _ImageTask) else "rows"
     reporter.message(
-        f"{len(y_train):,} training, {len(y_val):,} validation and {len(y_test):,} test rows"
-        + (" (stratified)" if split.stratified else "")
+        f"{len(split.train):,} training, {len(split.validation):,} validation and "
+        f"{len(split.test):,} test {what}" + (" (stratified)" if split.stratified else "")
     )
-    baseline = fit_baseline(schema, x_fit, y_fit, x_test, y_test, seed=settings.seed)
+    baseline = task.baseline(fit_rows, split.test, settings.seed)
     reporter.message(_scores_line(f"baseline {baseline.name}", baseline.metrics, kind))
 
-    stats = PreprocessingStats.from_inputs(schema, x_train, None if classification else y_train)
     weights = None
     if classification and "imbalance" in profile.alert_codes():
-        weights = class_weights(y_train, len(schema.target.classes))
+        weights = class_weights(y_train, len(task.schema.target.classes))
         notes.append("classes weighted by their inverse frequency (the target is imbalanced)")
     # The tuner sets each trial's epochs (Hyperband's rounds, early stopping), so epochs
     # is fixed here rather than searched.
-    hypermodel = get_hypermodel_class(technique)(
-        schema, stats, class_weight=weights, epochs=settings.max_epochs
-    )
+    hypermodel = task.hypermodel(technique, split.train, weights, settings.max_epochs)
 
     tuning_seconds = max(1.0, deadline.remaining() * TUNING_SHARE) if deadline.limited else None
     tuning_deadline = Deadline(tuning_seconds)
+    tuner = resolve_tuner(settings.tuner, profile)
     config = TuningConfig(
-        tuner=settings.tuner,
+        tuner=tuner,
         max_trials=settings.max_trials,
         time_budget_s=tuning_seconds,
         seed=settings.seed,
         max_epochs=settings.max_epochs,
         cv=settings.cv,
     )
-    validation = None if settings.cv else (x_val, y_val)
+    x_fit = task.inputs(fit_rows)
+    x_train = task.inputs(split.train)
+    validation = None if settings.cv else (task.inputs(split.validation), y_val)
     with _ctrl_c_ends(tuning_deadline, deadline) as interrupted:
         try:
             outcome = tune(
@@ -303,24 +490,40 @@ def _fit_and_export(
 
     best = outcome.best
     epochs = max(1, best.best_epoch or best.epochs or 1)
-    model = retrain(
-        hypermodel,
-        outcome.best_hyperparameters,
-        x_fit,
-        y_fit,
-        epochs=epochs,
-        deadline=deadline,
-        class_weight=weights,
-        reporter=reporter,
-        seed=settings.seed,
-    )
-    if deadline.expired():
-        notes.append(
-            f"the time budget ran out while retraining the best configuration on train + "
-            f"validation ({epochs} epochs planned); the exported model is the one reached"
+    estimate = _retrain_seconds(best, epochs, len(fit_rows) / max(1, len(split.train)))
+    if not settings.cv and deadline.limited and estimate > deadline.remaining() * RETRAIN_SHARE:
+        reporter.message(
+            f"retraining on train + validation would take about {estimate:.0f}s, more than "
+            f"the {deadline.remaining():.0f}s left; keeping the best trial's model"
         )
-    predictions = model.predict(x_test, verbose=0)
-    metrics = score(kind, y_test, predictions, schema.target.classes)
+        model = trial_model(hypermodel, outcome)
+        notes.append(
+            f"the exported model is trial {best.number}'s at its best epoch, trained on the "
+            f"training part only: retraining it on train + validation (about {estimate:.0f}s) "
+            "would not have fitted the time left"
+        )
+    else:
+        model = retrain(
+            hypermodel,
+            outcome.best_hyperparameters,
+            x_fit,
+            y_fit,
+            epochs=epochs,
+            deadline=deadline,
+            class_weight=weights,
+            reporter=reporter,
+            seed=settings.seed,
+        )
+        if deadline.expired():
+            notes.append(
+                f"the time budget ran out while retraining the best configuration on train + "
+                f"validation ({epochs} epochs planned); the exported model is the one reached"
+            )
+    predictions, scored = task.predict(model, split.test)
+    y_test = y[scored]
+    classes = task.schema.target.classes
+    metrics = score(kind, y_test, predictions, classes)
+    matrix = confusion(y_test, predictions, classes) if classification else None
     reporter.message(_scores_line(f"{technique} (test)", metrics, kind))
     comparison = compare(
         metrics, baseline.metrics, kind, model_name=technique, baseline_name=baseline.name
@@ -330,7 +533,7 @@ def _fit_and_export(
     save_model_run(
         run_dir,
         model,
-        schema=schema,
+        schema=task.schema,
         metadata={
             "technique": technique,
             "task": "classification" if classification else "regression",
@@ -339,9 +542,10 @@ def _fit_and_export(
             "baseline": {"name": baseline.name, "metrics": baseline.metrics},
             "baseline_metrics": baseline.metrics,
             "seed": settings.seed,
-            "preprocessing": stats.to_dict(),
+            **task.metadata(),
         },
     )
+    extras = task.write_extras(run_dir)
     result = TrainResult(
         run_dir=run_dir,
         technique=technique,
@@ -355,6 +559,8 @@ def _fit_and_export(
         tuning=outcome,
         seconds=seconds,
         notes=tuple(notes),
+        confusion=(classes, tuple(tuple(r) for r in matrix)) if matrix else None,
+        files=tuple(extras),
     )
     write_text_atomically(run_dir / "report.md", training_markdown(profile, recommendation, result))
     write_text_atomically(
@@ -362,6 +568,29 @@ def _fit_and_export(
         json.dumps(result_dict(result, settings, split), indent=2, allow_nan=False),
     )
     return result
+
+
+def _retrain_seconds(best, epochs: int, growth: float) -> float:
+    """Seconds that retraining ``best`` for ``epochs`` on ``growth`` times the data takes."""
+    if not best.seconds or not best.epochs:
+        return 0.0
+    return best.seconds / best.epochs * epochs * growth
+
+
+def resolve_tuner(asked: str, profile: Profile) -> str:
+    """The search algorithm for ``--tuner auto``: Hyperband for tables, whose trials are
+    cheap, so many short ones pay; Bayesian optimisation for images, whose first trial
+    trains the model builder's strong defaults fully before the search explores."""
+    if asked != "auto":
+        return asked
+    return "bayesian" if _data_kind(profile) == "image" else "hyperband"
+
+
+def _data_kind(profile: Profile) -> str:
+    """ "tabular" for anything read as a table, "image" for images, else the profile's kind."""
+    if profile.image is not None:
+        return "image"
+    return "tabular" if profile.table is not None else profile.kind
 
 
 @contextlib.contextmanager
@@ -410,6 +639,11 @@ def result_dict(result: TrainResult, settings: TrainSettings, split) -> dict[str
         "seconds": round(result.seconds, 3),
         "settings": asdict(settings),
         "notes": list(result.notes),
+        "confusion_matrix": (
+            {"classes": list(result.confusion[0]), "matrix": [list(r) for r in result.confusion[1]]}
+            if result.confusion
+            else None
+        ),
         "split": {
             "train": len(split.train),
             "validation": len(split.validation),
@@ -425,24 +659,26 @@ def _scores_line(who: str, metrics: dict[str, float], kind: str) -> str:
     return who + ": " + ", ".join(f"{k} {metrics[k]:.4f}" for k in keys if k in metrics)
 
 
-def _take(x: dict[str, np.ndarray], rows: np.ndarray) -> dict[str, np.ndarray]:
-    return {name: values[rows] for name, values in x.items()}
-
-
 def _choose_technique(asked: str, profile: Profile, rec: Recommendation) -> str:
     """The technique to train, or a ConfigError that says why and what fits."""
-    trainable = technique_names()
-    if profile.table is None:
+    data_kind = _data_kind(profile)
+    trainable = tuple(t for t in TRAINABLE.get(data_kind, ()) if t in technique_names())
+    if not trainable:
         raise ConfigError(
             f"{profile.source}: {profile.kind} data calls for {rec.top.name} "
-            f"({rec.task}); dladvisor trains models on tables so far - `dladvisor "
-            "recommend` explains the choice"
+            f"({rec.task}); dladvisor trains models on tables and images so far - "
+            "`dladvisor recommend` explains the choice"
         )
     if rec.task not in _TASKS_TRAINED:
+        fix = (
+            "give images one sub-folder per class, or a CSV of path,label"
+            if profile.kind == "image"
+            else "pass --target COLUMN"
+        )
         raise ConfigError(
             f"{profile.source}: the task is {rec.task} ({rec.task_reason}), for which "
             f"{rec.top.name} fits best; dladvisor trains models for "
-            f"{' and '.join(_TASKS_TRAINED)} of a target column so far - pass --target COLUMN"
+            f"{' and '.join(_TASKS_TRAINED)} so far - {fix}"
         )
     ranking = {t.technique: t for t in rec.ranking}
     if asked == "auto":
@@ -458,7 +694,8 @@ def _choose_technique(asked: str, profile: Profile, rec: Recommendation) -> str:
         return fallback.technique
     if asked not in trainable:
         raise ConfigError(
-            f"--technique {asked!r}: dladvisor trains {', '.join(sorted(trainable))} so far"
+            f"--technique {asked!r}: on {data_kind} data dladvisor trains "
+            f"{', '.join(sorted(trainable))}; use --technique auto"
         )
     chosen = ranking[asked]
     if chosen.score < 0:

@@ -58,9 +58,7 @@ class ImageSchema:
         if image is None:
             raise ConfigError(f"{profile.source}: an image model needs images")
         if profile.target is None:
-            raise ConfigError(
-                f"{profile.source}: training needs labels; {profile.target_note}"
-            )
+            raise ConfigError(f"{profile.source}: training needs labels; {profile.target_note}")
         height, width = image.height_median, image.width_median
         longest = max(height, width)
         if longest > max_side:
@@ -74,7 +72,9 @@ class ImageSchema:
             height=int(height),
             width=int(width),
             channels=channels,
-            target=TargetSpec(name=target.name, kind=kind, classes=classes if kind != "regression" else ()),
+            target=TargetSpec(
+                name=target.name, kind=kind, classes=classes if kind != "regression" else ()
+            ),
         )
 
     def targets(self, dataset: "ImageDataset") -> tuple[np.ndarray, np.ndarray]:
@@ -141,4 +141,3 @@ class ImageSchema:
         if schema.channels not in (1, 3) or schema.height < 1 or schema.width < 1:
             raise ValueError("image size and channels out of range")
         return schema
-

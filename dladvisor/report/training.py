@@ -86,8 +86,32 @@ def training_markdown(
             f"{_number(record.epochs)} | {_number(record.seconds)} | "
             f"{_number(record.parameters)} | {e(record.error or '')} |"
         )
+    out += _confusion_markdown(result)
+    if "samples.png" in result.files:
+        out += ["", "## Sample images", "", "![a few images per class](samples.png)"]
     if result.notes:
         out += ["", "## Notes", ""]
         out += [f"- {e(n)}" for n in result.notes]
     out += ["", recommendation_markdown(profile, recommendation)]
     return "\n".join(out)
+
+
+def _confusion_markdown(result: "TrainResult") -> list[str]:
+    """The confusion matrix on the test part, rows the truth, columns the prediction."""
+    if result.confusion is None:
+        return []
+    classes, matrix = result.confusion
+    e = for_markdown
+    out = [
+        "",
+        "## Confusion matrix (test part)",
+        "",
+        "Rows: the true class; columns: the predicted class.",
+        "",
+        "| true \\ predicted | " + " | ".join(e(c) for c in classes) + " |",
+        "|---|" + "---:|" * len(classes),
+    ]
+    for i, (label, row) in enumerate(zip(classes, matrix)):
+        cells = [f"**{n}**" if i == j else str(n) for j, n in enumerate(row)]
+        out.append(f"| **{e(label)}** | " + " | ".join(cells) + " |")
+    return out

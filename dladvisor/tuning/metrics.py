@@ -23,6 +23,7 @@ __all__ = [
     "TIE_TOLERANCE",
     "Comparison",
     "compare",
+    "confusion",
     "primary_metric",
     "score",
 ]
@@ -92,6 +93,29 @@ def score(
     if task_kind == "regression":
         return _regression_scores(y_true, y_pred_or_proba)
     return _classification_scores(y_true, y_pred_or_proba, tuple(classes))
+
+
+def confusion(
+    y_true: np.ndarray | Sequence,
+    y_pred_or_proba: np.ndarray | Sequence,
+    classes: Sequence[str],
+) -> list[list[int]]:
+    """The confusion matrix: ``matrix[i][j]`` counts rows of class i predicted as j.
+
+    Arguments are those of :func:`score` for classification; rows and columns follow
+    ``classes``.
+    """
+    classes = tuple(classes)
+    truth = _as_indices(y_true, classes)
+    pred = np.asarray(y_pred_or_proba)
+    if pred.ndim == 2:
+        pred = _full_probabilities(pred.astype(np.float64), len(classes)).argmax(axis=1)
+    else:
+        pred = _as_indices(pred, classes)
+    _check_lengths(truth, pred)
+    matrix = np.zeros((len(classes), len(classes)), dtype=np.int64)
+    np.add.at(matrix, (truth, pred), 1)
+    return matrix.tolist()
 
 
 def _regression_scores(y_true, y_pred) -> dict[str, float]:

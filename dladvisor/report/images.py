@@ -1,0 +1,110 @@
+"""A contact sheet of sample images per class for the report (Pillow, no TensorFlow)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
+
+import numpy as np
+
+from dladvisor._files import write_atomically
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from dladvisor.data.images import ImageDataset
+
+__all__ = ["write_sample_sheet"]
+
+#: Images shown per class (or in all, for regression targets).
+PER_CLASS = 6
+#: Classes shown at most (the most frequent first would hide rare ones: first in order).
+MAX_CLASSES = 20
+#: Side of a thumbnail, in pixels.
+THUMBNAIL = 64
+_LABEL_WIDTH = 110
+
+
+def write_sample_sheet(
+    dataset: "ImageDataset",
+    positions: np.ndarray,
+    y: np.ndarray,
+    classes: Sequence[str] | None,
+    path: Path,
+    *,
+    seed: int = 0,
+) -> bool:
+    """Write a PNG with a row of sample thumbnails per class to ``path``.
+
+    Args:
+        dataset: the images.
+        positions: positions into the dataset of the usable images.
+        y: their targets: class indices into ``classes``, or values (regression).
+        classes: the class labels, or None for a regression target (one row of samples,
+            each captioned with its value).
+        path: the PNG to write (atomically).
+        seed: which samples are drawn.
+
+    Returns:
+        Whether a sheet was written (False when no sample image could be read).
+    """
+    from PIL import Image, ImageDraw
+
+    rng = np.random.default_rng(seed)
+    rows: list[tuple[str, list[int]]] = []
+    if classes is not None:
+        for index, label in enumerate(list(classes)[:MAX_CLASSES]):
+            members = np.flatnonzero(y == index)
+            chosen = rng.choice(members, size=min(PER_CLASS, len(members)), replace=False)
+            rows.append((str(label), [int(positions[i]) for i in sorted(chosen)]))
+    else:
+        chosen = rng.choice(len(y), size=min(PER_CLASS * 2, len(y)), replace=False)
+        rows.append(("samples", [int(positions[i]) for i in sorted(chosen)]))
+    columns = max(len(members) for _, members in rows) if rows else 0
+    if not columns:
+        return False
+    sheet = Image.new(
+        "RGB", (_LABEL_WIDTH + columns * (THUMBNAIL + 4), len(rows) * (THUMBNAIL + 4)), "white"
+    )
+    draw = ImageDraw.Draw(sheet)
+    drawn = 0
+    for row, (label, members) in enumerate(rows):
+        top = row * (THUMBNAIL + 4) + 2
+        draw.text((4, top + THUMBNAIL // 2 - 6), label[:16], fill="black")
+        for column, position in enumerate(members):
+            thumbnail = _thumbnail(dataset, position)
+            if thumbnail is None:
+                continue
+            left = _LABEL_WIDTH + column * (THUMBNAIL + 4)
+            offset = ((THUMBNAIL - thumbnail.width) // 2, (THUMBNAIL - thumbnail.height) // 2)
+            sheet.paste(thumbnail, (left + offset[0], top + offset[1]))
+            drawn += 1
+    if not drawn:
+        return False
+    write_atomically(path, lambda tmp: sheet.save(tmp, format="PNG"))
+    return True
+
+
+def _thumbnail(dataset: "ImageDataset", position: int):
+    """The image at ``position`` as an RGB thumbnail, or None if it cannot be read."""
+    from PIL import Image
+
+    try:
+        if dataset.array is not None:
+            pixels = np.asarray(dataset.array[position])
+            if pixels.dtype != np.uint8:
+                scale = 255.0 if pixels.max(initial=0) <= 1.0 else 1.0
+                pixels = np.clip(pixels * scale, 0, 255).astype(np.uint8)
+            if pixels.ndim == 3 and pixels.shape[-1] == 1:
+                pixels = pixels[..., 0]
+            image = Image.fromarray(pixels)
+        else:
+            with Image.open(dataset.files[position]) as opened:
+                opened.draft("RGB", (THUMBNAIL, THUMBNAIL))  # JPEG: decode at a small scale
+                image = opened.convert("RGB")
+        image = image.convert("RGB")
+        # Small images (digits are 8x8) are enlarged with visible pixels, not blurred.
+        scale = THUMBNAIL / max(image.size)
+        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        resample = Image.Resampling.NEAREST if scale > 1 else Image.Resampling.LANCZOS
+        return image.resize(size, resample)
+    except Exception:  # a file the profile read may still fail to decode: skip it
+        return None
