@@ -7,22 +7,29 @@
   ``palmerpenguins`` package - 344 penguins, 3 species, mixed types, missing values.
 - breast_cancer.csv: Wisconsin diagnostic breast cancer (UCI), from scikit-learn -
   569 tumours, 30 numeric features, the class in a column named ``target``.
+- digits.npz: handwritten digits (UCI optical recognition), from scikit-learn - 1,797
+  grey 8x8 images as uint8 0-255 under ``x`` and the digit under ``label``.
 """
 
 from pathlib import Path
+
+import numpy as np
 
 HERE = Path(__file__).parent
 
 
 def main() -> None:
     from palmerpenguins import load_penguins
-    from sklearn.datasets import load_breast_cancer
+    from sklearn.datasets import load_breast_cancer, load_digits
 
     load_penguins().to_csv(HERE / "penguins.csv", index=False)
     cancer = load_breast_cancer(as_frame=True)
     frame = cancer.frame
     frame["target"] = frame["target"].map(dict(enumerate(cancer.target_names)))
     frame.to_csv(HERE / "breast_cancer.csv", index=False, float_format="%.6g")
+    digits = load_digits()
+    pixels = np.round(digits.images * 255 / 16).astype(np.uint8)
+    np.savez_compressed(HERE / "digits.npz", x=pixels, label=digits.target.astype(np.int64))
 
 
 if __name__ == "__main__":
