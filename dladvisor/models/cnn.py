@@ -85,14 +85,15 @@ import numpy as np
 from dladvisor.errors import ConfigError
 from dladvisor.models.image_schema import ImageSchema
 from dladvisor.models.layers import Destandardise
-from dladvisor.models.mlp import (
+from dladvisor.models.common import (
     LEARNING_RATE_RANGE,
     OPTIMIZERS,
-    _batches_itself,
-    _check_class_weight,
-    _check_int,
-    _optimizer_factories,
+    batches_itself,
+    check_class_weight,
+    check_int,
+    compile_for_target,
     fixed_hyperparameters,
+    make_optimizer,
 )
 
 __all__ = [
@@ -216,7 +217,7 @@ class CNNHyperModel(keras_tuner.HyperModel):
             map larger than 4x4 down to at most 4x4); ``None`` tunes among them.
         dense_units: units of the dense layer before the output (0: none); ``None``
             tunes among :data:`DENSE_UNITS_CHOICES`.
-        optimizer: one of :data:`~dladvisor.models.mlp.OPTIMIZERS`; ``None`` tunes
+        optimizer: one of :data:`~dladvisor.models.common.OPTIMIZERS`; ``None`` tunes
             among them.
         learning_rate: ``None`` tunes 1e-4-1e-2 on a log scale.
         batch_size: ``None`` tunes among :data:`BATCH_SIZES`, capped by ``n_train``.
@@ -264,10 +265,10 @@ class CNNHyperModel(keras_tuner.HyperModel):
     ) -> None:
         super().__init__(name=name, tunable=tunable)
         _check_schema(schema)
-        _check_int("n_train", n_train, 1)
+        check_int("n_train", n_train, 1)
         self.schema = schema
         self.n_train = int(n_train)
-        self.class_weight = _check_class_weight(schema, class_weight)
+        self.class_weight = check_class_weight(schema.target, class_weight)
         self.target_mean, self.target_std = _check_target_stats(schema, target_mean, target_std)
         self.weights_path = _check_weights_path(weights_path)
 
@@ -301,7 +302,7 @@ class CNNHyperModel(keras_tuner.HyperModel):
             ("epochs", epochs, 1),
         ):
             if value is not None:
-                _check_int(setting, value, minimum)
+                check_int(setting, value, minimum)
         for setting, value, names in (
             ("pooling", pooling, POOLINGS),
             ("head_pooling", head_pooling, HEAD_POOLINGS),
@@ -410,9 +411,7 @@ class CNNHyperModel(keras_tuner.HyperModel):
             # Before compiling: the file's optimizer state, if any, is not wanted.
             _load_matching_weights(model, self.weights_path)
 
-        optimizer = _optimizer_factories()[self._value(hp, "optimizer")](
-            self._value(hp, "learning_rate")
-        )
+        optimizer = make_optimizer(self._value(hp, "optimizer"), self._value(hp, "learning_rate"))
         self._compile(model, optimizer)
         self._batch_size(hp)
         self._epochs(hp)
@@ -457,7 +456,7 @@ class CNNHyperModel(keras_tuner.HyperModel):
         elif isinstance(x, np.ndarray):
             x = self._with_channels(x)
             kwargs["batch_size"] = batch_size
-        elif not _batches_itself(x):
+        elif not batches_itself(x):
             kwargs["batch_size"] = batch_size
         validation = kwargs.get("validation_data")
         if isinstance(validation, (tuple, list)) and validation:
@@ -647,35 +646,9 @@ class CNNHyperModel(keras_tuner.HyperModel):
         return Destandardise(mean=self.target_mean, std=self.target_std, name=f"{_PREFIX}output")(z)
 
     def _compile(self, model: keras.Model, optimizer: keras.optimizers.Optimizer) -> None:
-        kind = self.schema.target.kind
-        if kind == "binary":
-            model.compile(
-                optimizer=optimizer,
-                loss=keras.losses.BinaryCrossentropy(),
-                metrics=[
-                    keras.metrics.BinaryAccuracy(name="accuracy"),
-                    keras.metrics.AUC(name="auc"),
-                ],
-            )
-        elif kind == "multiclass":
-            model.compile(
-                optimizer=optimizer,
-                loss=keras.losses.SparseCategoricalCrossentropy(),
-                metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
-            )
-        else:
-            # The output is in the target's units; weighting the squared error by
-            # 1/std^2 makes it that of the standardised target, so learning rates mean
-            # the same whatever the units (as the MLP does). Metrics stay in units.
-            model.compile(
-                optimizer=optimizer,
-                loss=keras.losses.MeanSquaredError(),
-                loss_weights=[1.0 / self.target_std**2],
-                metrics=[
-                    keras.metrics.RootMeanSquaredError(name="rmse"),
-                    keras.metrics.MeanAbsoluteError(name="mae"),
-                ],
-            )
+        compile_for_target(
+            model, optimizer, self.schema.target.kind, target_std=self.target_std or 1.0
+        )
 
     def _with_channels(self, x: np.ndarray) -> np.ndarray:
         # Grey arrays often come as (N, H, W); the model wants the channel axis.
@@ -818,4 +791,4 @@ def _load_matching_weights(model: keras.Model, path: Path) -> list[str]:
 
 def _is_feed(x: Any) -> bool:
     """Whether ``x`` is an image feed: it makes its own batches from the targets."""
-    return callable(getattr(x, "batches", None)) and not _batches_itself(x)
+    return callable(getattr(x, "batches", None)) and not batches_itself(x)

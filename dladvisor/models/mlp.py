@@ -36,7 +36,6 @@ preprocessing (imputing, standardising, vocabulary look-up), so it predicts on r
 
 from __future__ import annotations
 
-import inspect
 import math
 import re
 import warnings
@@ -46,7 +45,18 @@ import keras
 import keras_tuner
 import numpy as np
 
-from dladvisor.errors import ConfigError, DataError
+from dladvisor.errors import ConfigError
+from dladvisor.models.common import (
+    LEARNING_RATE_RANGE,
+    OPTIMIZERS,
+    batches_itself,
+    check_class_weight,
+    check_int,
+    class_weights,
+    compile_for_target,
+    fixed_hyperparameters,
+    make_optimizer,
+)
 from dladvisor.models.layers import Destandardise, ImputeMissing
 from dladvisor.models.preprocessing import PreprocessingStats, as_keras_inputs
 from dladvisor.models.schema import TableSchema
@@ -77,8 +87,6 @@ UNITS_CHOICES = (32, 64, 128, 256, 512)
 DROPOUT_RANGE = (0.0, 0.5)
 #: Activations of the hidden layers.
 ACTIVATIONS = ("relu", "gelu", "swish", "tanh")
-#: Learning rate (inclusive range, sampled on a log scale).
-LEARNING_RATE_RANGE = (1e-4, 1e-2)
 #: Batch sizes, before capping by the number of training rows.
 BATCH_SIZES = (16, 32, 64, 128, 256)
 #: The most epochs of a trial (inclusive range, step 10).
@@ -90,19 +98,6 @@ REGRESSION_LOSSES = ("mse", "huber")
 #: one with more is embedded, which keeps the first layer small.
 MAX_ONE_HOT_LEVELS = 32
 
-
-def _optimizer_factories() -> dict[str, Callable[[float], keras.optimizers.Optimizer]]:
-    return {
-        "adam": lambda lr: keras.optimizers.Adam(learning_rate=lr),
-        "adamw": lambda lr: keras.optimizers.AdamW(learning_rate=lr),
-        # Plain SGD is hopeless within a short trial; momentum makes it a fair contender.
-        "sgd": lambda lr: keras.optimizers.SGD(learning_rate=lr, momentum=0.9, nesterov=True),
-        "rmsprop": lambda lr: keras.optimizers.RMSprop(learning_rate=lr),
-    }
-
-
-#: Optimizers, by the names the ``optimizer`` setting takes.
-OPTIMIZERS = tuple(_optimizer_factories())
 
 # Every layer the model makes besides its inputs is named "mlp_..."; no input name starts
 # so (see input_names), so a column can never collide with an internal layer.
@@ -167,7 +162,7 @@ class MLPHyperModel(keras_tuner.HyperModel):
         _check_stats(schema, stats)
         self.schema = schema
         self.stats = stats
-        self.class_weight = _check_class_weight(schema, class_weight)
+        self.class_weight = check_class_weight(schema.target, class_weight)
 
         if units is not None and not isinstance(units, int):
             units = tuple(units)
@@ -180,11 +175,11 @@ class MLPHyperModel(keras_tuner.HyperModel):
                 )
             num_layers = len(units)
             for size in units:
-                _check_int("units", size, 1)
+                check_int("units", size, 1)
         elif units is not None:
-            _check_int("units", units, 1)
+            check_int("units", units, 1)
         if num_layers is not None:
-            _check_int("num_layers", num_layers, 1)
+            check_int("num_layers", num_layers, 1)
         if dropout is not None and not 0.0 <= float(dropout) < 1.0:
             raise ConfigError(f"dropout must be in [0, 1); received {dropout}")
         if activation is not None and activation not in ACTIVATIONS:
@@ -198,9 +193,9 @@ class MLPHyperModel(keras_tuner.HyperModel):
         if learning_rate is not None and not (math.isfinite(learning_rate) and learning_rate > 0):
             raise ConfigError(f"learning_rate must be positive; received {learning_rate}")
         if batch_size is not None:
-            _check_int("batch_size", batch_size, 1)
+            check_int("batch_size", batch_size, 1)
         if epochs is not None:
-            _check_int("epochs", epochs, 1)
+            check_int("epochs", epochs, 1)
         if loss not in REGRESSION_LOSSES:
             raise ConfigError(
                 f"loss must be one of {', '.join(REGRESSION_LOSSES)}; received {loss!r}"
@@ -245,9 +240,7 @@ class MLPHyperModel(keras_tuner.HyperModel):
             warnings.filterwarnings("ignore", message="When providing `inputs` as a dict")
             model = keras.Model(inputs=inputs, outputs=outputs, name=self.name)
 
-        optimizer = _optimizer_factories()[self._value(hp, "optimizer")](
-            self._value(hp, "learning_rate")
-        )
+        optimizer = make_optimizer(self._value(hp, "optimizer"), self._value(hp, "learning_rate"))
         self._compile(model, optimizer)
         self._batch_size(hp)
         self._epochs(hp)
@@ -269,7 +262,7 @@ class MLPHyperModel(keras_tuner.HyperModel):
         x = args.pop(0) if args else kwargs.pop("x", None)
         y = args.pop(0) if args else kwargs.pop("y", None)
         batch_size = self._batch_size(hp)
-        if "batch_size" not in kwargs and not _batches_itself(x):
+        if "batch_size" not in kwargs and not batches_itself(x):
             kwargs["batch_size"] = batch_size
         epochs = self._epochs(hp)
         kwargs.setdefault("epochs", epochs)
@@ -446,43 +439,18 @@ class MLPHyperModel(keras_tuner.HyperModel):
         return keras.layers.Activation("exponential", name=f"{_INTERNAL_PREFIX}output")(log_y)
 
     def _compile(self, model: keras.Model, optimizer: keras.optimizers.Optimizer) -> None:
-        kind = self.schema.target.kind
-        if kind == "binary":
-            model.compile(
-                optimizer=optimizer,
-                loss=keras.losses.BinaryCrossentropy(),
-                metrics=[
-                    keras.metrics.BinaryAccuracy(name="accuracy"),
-                    keras.metrics.AUC(name="auc"),
-                ],
-            )
-        elif kind == "multiclass":
-            model.compile(
-                optimizer=optimizer,
-                loss=keras.losses.SparseCategoricalCrossentropy(),
-                metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
-            )
+        # A log-learnt target is fitted on the log scale (its std is then that of log y);
+        # Huber's threshold is one std of the target.
+        std = self.stats.target_std
+        if self.stats.target_log:
+            loss = keras.losses.MeanSquaredLogarithmicError()
+        elif self.loss == "huber":
+            loss = keras.losses.Huber(delta=std)
         else:
-            std = self.stats.target_std
-            # The output is in the target's units; weighting the loss by 1/std^2 (and a
-            # Huber threshold of one std) makes it the loss of the standardised target,
-            # so learning rates mean the same whatever the units. Metrics stay in units.
-            # A log-learnt target is fitted on the log scale (std is then that of log y).
-            if self.stats.target_log:
-                loss = keras.losses.MeanSquaredLogarithmicError()
-            elif self.loss == "huber":
-                loss = keras.losses.Huber(delta=std)
-            else:
-                loss = keras.losses.MeanSquaredError()
-            model.compile(
-                optimizer=optimizer,
-                loss=loss,
-                loss_weights=[1.0 / std**2],
-                metrics=[
-                    keras.metrics.RootMeanSquaredError(name="rmse"),
-                    keras.metrics.MeanAbsoluteError(name="mae"),
-                ],
-            )
+            loss = keras.losses.MeanSquaredError()
+        compile_for_target(
+            model, optimizer, self.schema.target.kind, regression_loss=loss, target_std=std
+        )
 
 
 def input_names(columns: Sequence[str]) -> list[str]:
@@ -508,54 +476,6 @@ def input_names(columns: Sequence[str]) -> list[str]:
     return names
 
 
-def class_weights(y: np.ndarray, n_classes: int) -> dict[int, float]:
-    """Balanced class weights, as scikit-learn's ``class_weight="balanced"``.
-
-    Each class present weighs ``rows / (n_classes * rows of the class)``, so every class
-    contributes as much to the loss as the others; a class absent from ``y`` gets 1.0
-    (it never reaches the loss).
-
-    Args:
-        y: class indices (``TableSchema.targets``), any shape.
-        n_classes: number of classes.
-
-    Raises:
-        ConfigError: ``n_classes`` is below 2.
-        DataError: ``y`` is empty or holds an index outside ``0..n_classes-1``.
-    """
-    if n_classes < 2:
-        raise ConfigError(f"class weights need at least 2 classes; received {n_classes}")
-    labels = np.asarray(y).reshape(-1)
-    if labels.size == 0:
-        raise DataError("class weights need at least one labelled row; received none")
-    if not np.issubdtype(labels.dtype, np.integer):
-        raise DataError(
-            f"class weights need class indices (integers); received {labels.dtype} "
-            "(use TableSchema.targets)"
-        )
-    if labels.min() < 0 or labels.max() >= n_classes:
-        raise DataError(
-            f"class indices must be in 0..{n_classes - 1}; received "
-            f"{int(labels.min())}..{int(labels.max())}"
-        )
-    counts = np.bincount(labels, minlength=n_classes)
-    return {
-        i: float(labels.size / (n_classes * count)) if count else 1.0
-        for i, count in enumerate(counts)
-    }
-
-
-def fixed_hyperparameters(values: Mapping[str, Any]) -> keras_tuner.HyperParameters:
-    """A ``HyperParameters`` whose values are ``values`` (say ``best_hp.values``).
-
-    ``MLPHyperModel.build`` and ``fit`` take their values from it instead of the
-    defaults; names the model does not use (Hyperband's ``tuner/...``) are ignored.
-    """
-    hp = keras_tuner.HyperParameters()
-    hp.values.update(dict(values))
-    return hp
-
-
 def build_fixed(
     schema: TableSchema,
     stats: PreprocessingStats,
@@ -579,11 +499,6 @@ def build_fixed(
 
 
 # -- checks and helpers ----------------------------------------------------------------
-
-
-def _check_int(name: str, value: Any, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ConfigError(f"{name} must be an integer of at least {minimum}; received {value!r}")
 
 
 def _check_stats(schema: TableSchema, stats: PreprocessingStats) -> None:
@@ -618,32 +533,6 @@ def _check_stats(schema: TableSchema, stats: PreprocessingStats) -> None:
         raise ConfigError(
             f"target kind must be binary, multiclass or regression; received {target.kind!r}"
         )
-
-
-def _check_class_weight(
-    schema: TableSchema, class_weight: Mapping[int, float] | None
-) -> dict[int, float] | None:
-    if class_weight is None:
-        return None
-    if not schema.target.is_classification:
-        raise ConfigError(
-            f"class_weight applies to classification; {schema.target.name!r} is a "
-            "regression target - leave class_weight out"
-        )
-    n = len(schema.target.classes)
-    checked = {}
-    for key, weight in class_weight.items():
-        if isinstance(key, bool) or not isinstance(key, (int, np.integer)) or not 0 <= key < n:
-            raise ConfigError(
-                f"class_weight keys must be class indices 0..{n - 1}; received {key!r}"
-            )
-        if not (math.isfinite(weight) and weight >= 0):
-            raise ConfigError(
-                f"class_weight values must be non-negative numbers; received {weight!r} "
-                f"for class {key}"
-            )
-        checked[int(key)] = float(weight)
-    return checked
 
 
 def _prepared(x: Any) -> Any:
@@ -755,10 +644,3 @@ class _SeeModel(keras.callbacks.Callback):
 
     def on_test_batch_end(self, batch, logs=None):
         self._forward("on_test_batch_end", batch, logs=logs)
-
-
-def _batches_itself(x: Any) -> bool:
-    # tf.data datasets carry an element_spec; PyDatasets and generators batch as well.
-    return (
-        isinstance(x, keras.utils.PyDataset) or hasattr(x, "element_spec") or inspect.isgenerator(x)
-    )
