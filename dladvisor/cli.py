@@ -187,6 +187,20 @@ def recommend(path, target, out, encoding, delimiter, task):
     "optimisation (first trial: the builder's defaults) for images.",
 )
 @click.option(
+    "--max-epochs",
+    type=click.IntRange(min=1),
+    default=50,
+    show_default=True,
+    help="Epochs per trial at most (early stopping usually ends a trial first).",
+)
+@click.option(
+    "--init-weights",
+    type=click.Path(path_type=Path, dir_okay=False),
+    metavar="FILE",
+    help="A local .weights.h5 file (keras Model.save_weights) to start the CNN from; "
+    "layers are matched by name and shape, the others start fresh.",
+)
+@click.option(
     "--cv",
     type=click.IntRange(min=2),
     metavar="K",
@@ -217,6 +231,8 @@ def train(
     time_budget,
     max_trials,
     tuner,
+    max_epochs,
+    init_weights,
     cv,
     seed,
     out,
@@ -257,6 +273,8 @@ def train(
         time_budget_s=budget,
         cv=cv,
         seed=seed,
+        max_epochs=max_epochs,
+        init_weights=str(init_weights) if init_weights else None,
     )
     result = train_model(
         path,

@@ -93,6 +93,8 @@ class TrainSettings:
         cv: cross-validation folds for scoring trials (small data), or None.
         seed: seed of the split, the search and the weights.
         max_epochs: epochs per trial at most.
+        init_weights: a local ``.weights.h5`` file to start a CNN from (layers matched
+            by name and shape); None starts from random weights.
     """
 
     technique: str = "auto"
@@ -102,6 +104,7 @@ class TrainSettings:
     cv: int | None = None
     seed: int = 0
     max_epochs: int = 50
+    init_weights: str | None = None
 
 
 @dataclass(frozen=True)
@@ -189,13 +192,25 @@ def train(
     profile = profile_dataset(dataset, target=target)
     recommendation = recommend(profile)
     technique = _choose_technique(settings.technique, profile, recommendation)
+    if settings.init_weights and not Path(settings.init_weights).is_file():
+        raise ConfigError(
+            f"--init-weights {settings.init_weights}: no such file; give a .weights.h5 file "
+            "saved with keras Model.save_weights"
+        )
+    if settings.init_weights and not isinstance(dataset, ImageDataset):
+        raise ConfigError(
+            "--init-weights: starting weights are for the CNN on images; leave it out for "
+            "a table"
+        )
     if isinstance(dataset, ImageDataset):
         if settings.cv:
             raise ConfigError(
                 "--cv: cross-validation is for small tables; image models are scored on a "
                 "validation part - leave --cv out"
             )
-        task: _Task = _ImageTask(dataset, profile, seed=settings.seed)
+        task: _Task = _ImageTask(
+            dataset, profile, seed=settings.seed, init_weights=settings.init_weights
+        )
     else:
         task = _TableTask(dataset, profile, source=str(path), seed=settings.seed)
 
@@ -328,8 +343,11 @@ class _TableTask(_Task):
 
 
 class _ImageTask(_Task):
-    def __init__(self, dataset: ImageDataset, profile: Profile, *, seed: int) -> None:
+    def __init__(
+        self, dataset: ImageDataset, profile: Profile, *, seed: int, init_weights: str | None
+    ) -> None:
         self.dataset = dataset
+        self.init_weights = init_weights
         self.schema = ImageSchema.from_profile(profile)
         positions, y = self.schema.targets(dataset)
         self.notes = []
@@ -345,6 +363,7 @@ class _ImageTask(_Task):
         if missing > 0:
             self.notes.append(f"{missing:,} images without a {self.schema.target.name!r} left out")
         self.positions, self.y = positions, y
+        self._feed = None
         s = self.schema
         self.notes.append(
             f"images decoded to {s.channels} channel(s) and resized to {s.height}x{s.width} "
@@ -353,16 +372,22 @@ class _ImageTask(_Task):
         self._split(seed)
 
     def inputs(self, rows):
-        from dladvisor.data.image_stream import ImageFeed
+        """The images of ``rows`` (positions into ``y``) as a feed.
 
-        s = self.schema
-        return ImageFeed(
-            self.dataset,
-            self.positions[rows],
-            height=s.height,
-            width=s.width,
-            channels=s.channels,
-        )
+        When the usable images fit the memory limit they are decoded once, all of them,
+        and every part (train, validation, test, train + validation, the baseline's
+        thumbnails) is served from that one cache; otherwise each part streams from disk.
+        """
+        if self._feed is None:
+            from dladvisor.data.image_stream import ImageFeed
+
+            s = self.schema
+            self._feed = ImageFeed(
+                self.dataset, self.positions, height=s.height, width=s.width, channels=s.channels
+            )
+        if self._feed.in_memory:
+            self._feed.to_array()  # decodes on the first call only
+        return self._feed.take(rows)
 
     def baseline(self, fit_rows, test_rows, seed):
         from dladvisor.tuning.baseline import fit_image_baseline
@@ -385,6 +410,7 @@ class _ImageTask(_Task):
             class_weight=class_weight,
             target_mean=float(np.mean(y_train)) if regression else None,
             target_std=(float(np.std(y_train)) or 1.0) if regression else None,
+            weights_path=self.init_weights,
             epochs=epochs,
         )
 

@@ -21,7 +21,7 @@ from dladvisor.training import TrainSettings
 
 pytestmark = pytest.mark.slow
 
-QUICK = ["--max-trials", "1", "--time-budget", "2m", "-q"]
+QUICK = ["--max-trials", "1", "--max-epochs", "1", "--time-budget", "2m", "-q"]
 CLASSES = (0, 1, 7)
 PER_CLASS = 40
 
@@ -84,7 +84,7 @@ def test_folder_trains_a_cnn_and_writes_a_complete_run(folder_run):
     assert metadata["schema"]["kind"] == "image"
     assert metadata["schema"]["height"] == 8 and metadata["schema"]["channels"] == 1
     report = (folder_run / "report.md").read_text()
-    assert "Confusion matrix" in report and "samples.png" in report
+    assert "Confusion matrix" in report and "samples.png" in report and "Class counts" in report
     with Image.open(folder_run / "samples.png") as sheet:
         assert sheet.width > 64 and sheet.height >= 3 * 64
 
@@ -170,6 +170,28 @@ def test_unlabelled_folder_is_refused_with_the_reason(tmp_path, capsys):
     assert code == 1 and "Traceback" not in stderr
     assert "sub-folder per class" in stderr
     assert not (tmp_path / "run").exists()
+
+
+def test_init_weights_start_the_cnn_from_a_saved_network(folder_run, digits_folder, tmp_path):
+    weights = tmp_path / "start.weights.h5"
+    dladvisor.load(folder_run).model.save_weights(weights)
+    settings = TrainSettings(
+        max_trials=1, time_budget_s=120, max_epochs=1, init_weights=str(weights)
+    )
+    result = dladvisor.train(digits_folder, settings=settings, out=tmp_path / "run")
+    assert result.technique == "cnn"
+
+
+def test_init_weights_must_exist_and_fit_images(digits_folder, tmp_path, capsys):
+    missing = tmp_path / "none.weights.h5"
+    code, _, stderr = run(capsys, "train", digits_folder, "--init-weights", missing, "-q")
+    assert code == 1 and "--init-weights" in stderr and "none.weights.h5" in stderr
+    table = Path(__file__).resolve().parents[1] / "examples" / "penguins.csv"
+    missing.write_bytes(b"")
+    code, _, stderr = run(
+        capsys, "train", table, "--target", "species", "--init-weights", missing, "-q"
+    )
+    assert code == 1 and "for the CNN on images" in stderr
 
 
 def test_cv_is_refused_for_images(digits_folder, tmp_path, capsys):

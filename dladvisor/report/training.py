@@ -86,6 +86,7 @@ def training_markdown(
             f"{_number(record.epochs)} | {_number(record.seconds)} | "
             f"{_number(record.parameters)} | {e(record.error or '')} |"
         )
+    out += _class_counts_markdown(profile)
     out += _confusion_markdown(result)
     if "samples.png" in result.files:
         out += ["", "## Sample images", "", "![a few images per class](samples.png)"]
@@ -94,6 +95,21 @@ def training_markdown(
         out += [f"- {e(n)}" for n in result.notes]
     out += ["", recommendation_markdown(profile, recommendation)]
     return "\n".join(out)
+
+
+def _class_counts_markdown(profile: Profile) -> list[str]:
+    """Every class of the target with its count in the data (classification)."""
+    target = profile.target
+    if target is None or not target.class_counts:
+        return []
+    what = "images" if profile.kind == "image" else "rows"
+    total = sum(count for _, count in target.class_counts)
+    out = ["", "## Class counts", "", f"| class | {what} | share |", "|---|---:|---:|"]
+    out += [
+        f"| {for_markdown(label)} | {count:,} | {count / total:.1%} |"
+        for label, count in target.class_counts
+    ]
+    return out
 
 
 def _confusion_markdown(result: "TrainResult") -> list[str]:
