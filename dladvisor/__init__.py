@@ -12,6 +12,9 @@ The Python API behind the ``dladvisor`` command::
     print(result.verdict)
     predictions = dladvisor.load(result.run_dir).predict("examples/penguins.csv")
 
+    images = dladvisor.train("examples/digits.npz")   # or a folder, a CSV of image paths
+    table, notes = dladvisor.load(images.run_dir).predict_images("new_scans/")
+
 Step by step: ``read`` a path into a Dataset, ``profile_dataset`` it into a Profile, and
 ``recommend`` that Profile. Importing this package imports no TensorFlow; training and
 loading a model do.
@@ -22,6 +25,7 @@ __version__ = "0.1.0"
 import os
 
 from dladvisor.data import Dataset, ReadOptions, TabularDataset, read
+from dladvisor.data.images import ImageDataset
 from dladvisor.errors import (
     ConfigError,
     DataError,
@@ -64,6 +68,7 @@ __all__ = [
     "DataFileNotFoundError",
     "Dataset",
     "DladvisorError",
+    "ImageDataset",
     "Profile",
     "ReadOptions",
     "Recommendation",
