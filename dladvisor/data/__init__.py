@@ -11,6 +11,7 @@ from dladvisor.data.registry import (
     register_reader,
     supported_formats,
 )
+from dladvisor.data.sequences import SequenceDataset, sequence_from_table, sequences_from_array
 
 __all__ = [
     "IMAGE_SUFFIXES",
@@ -18,11 +19,14 @@ __all__ = [
     "ImageDataset",
     "ReadOptions",
     "Reader",
+    "SequenceDataset",
     "TabularDataset",
     "get_reader",
     "image_list_from_table",
     "read",
     "reader_for",
     "register_reader",
+    "sequence_from_table",
+    "sequences_from_array",
     "supported_formats",
 ]

@@ -6,6 +6,8 @@ images alone and is memory-mapped, so a file larger than memory can be profiled;
 under other keys, 1-D arrays with one value per image that become the annotations (the
 candidate targets: ``y``, ``labels``, ...). Images are shaped (N, H, W) or (N, H, W, C)
 with 1, 3 or 4 channels last; values are uint8, or numbers between 0 and 1 or 0 and 255.
+A 3-D array too narrow or too elongated for images holds sequences (N, T, F): it is
+handed to :func:`dladvisor.data.sequences.sequences_from_array`, labels and all.
 
 Nothing pickled is loaded (``allow_pickle=False``): a pickle can run code.
 """
@@ -22,7 +24,8 @@ import numpy as np
 
 from dladvisor.data.images import ImageDataset, pixel_range
 from dladvisor.data.registry import Reader, ReadOptions, format_suffix, register_reader
-from dladvisor.errors import DataError, UnsupportedFormatError
+from dladvisor.data.sequences import SequenceDataset, sequences_from_array
+from dladvisor.errors import DataError
 
 __all__ = ["IMAGE_KEYS", "LABEL_KEYS", "read_image_array"]
 
@@ -88,6 +91,14 @@ def _is_image_shape(shape: tuple[int, ...]) -> bool:
     return len(shape) in (3, 4)
 
 
+def _is_sequence_shape(shape: tuple[int, ...]) -> bool:
+    """Whether a 3-D array is too narrow or too elongated for images: sequences (N, T, F)."""
+    if len(shape) != 3:
+        return False
+    low, high = sorted(shape[1:])
+    return low < MIN_SIDE or high > MAX_ASPECT * low
+
+
 def _check_shape(path: Path, shape: tuple[int, ...], key: str | None) -> None:
     """Raise unless ``shape`` is (N, H, W) or (N, H, W, C) images."""
     where = f"array {key!r}" if key is not None else "the array"
@@ -102,16 +113,7 @@ def _check_shape(path: Path, shape: tuple[int, ...], key: str | None) -> None:
                 f"{path}: {where} is shaped {_describe(shape)}, with {shape[3]} channels "
                 f"last; images are (N, H, W, C) with C 1, 3 or 4{first}"
             )
-    elif len(shape) == 3:
-        low, high = sorted(shape[1:])
-        if low < MIN_SIDE or high > MAX_ASPECT * low:
-            raise UnsupportedFormatError(
-                f"{path}: {where} is shaped {_describe(shape)}, which looks like sequences "
-                f"(N, T, F) rather than images (N, H, W) (images have sides of at least "
-                f"{MIN_SIDE} and an aspect ratio of at most {MAX_ASPECT:g}:1); dladvisor "
-                "will read sequence arrays in a later release"
-            )
-    else:
+    elif len(shape) != 3:
         table = "; a 2-D array is a table: save it as CSV or Parquet" if len(shape) == 2 else ""
         raise DataError(
             f"{path}: {where} is shaped {_describe(shape)}; images are (N, H, W) or "
@@ -160,7 +162,7 @@ def _note(array: np.ndarray, scale: str, key: str | None) -> str:
     )
 
 
-def _read_npy(path: Path) -> ImageDataset:
+def _read_npy(path: Path) -> ImageDataset | SequenceDataset:
     _check_magic(path, (_NPY_MAGIC,), "a NumPy .npy file")
     try:
         with open(path, "rb") as handle:
@@ -169,11 +171,15 @@ def _read_npy(path: Path) -> ImageDataset:
         raise _corrupt(path, exc) from exc
     if dtype.hasobject:
         raise _pickled(path, None)
-    _check_shape(path, shape, None)
+    sequences = _is_sequence_shape(shape)
+    if not sequences:
+        _check_shape(path, shape, None)
     try:
         array = np.load(path, mmap_mode="r", allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:
         raise _corrupt(path, exc) from exc
+    if sequences:
+        return sequences_from_array(path, array)
     scale = _check_values(path, array, None)
     notes = [_note(array, scale, None), "memory-mapped: pixels are read as needed"]
     return ImageDataset(
@@ -222,7 +228,7 @@ def _arrow_column(values: np.ndarray):
         return None
 
 
-def _read_npz(path: Path) -> ImageDataset:
+def _read_npz(path: Path) -> ImageDataset | SequenceDataset:
     import pyarrow as pa
 
     _check_magic(path, _ZIP_MAGICS, "a NumPy .npz file (a zip archive)")
@@ -239,7 +245,10 @@ def _read_npz(path: Path) -> ImageDataset:
     shape, dtype = headers[key]
     if dtype.hasobject:
         raise _pickled(path, key)
-    _check_shape(path, shape, key)
+    sequences = _is_sequence_shape(shape)
+    if not sequences:
+        _check_shape(path, shape, key)
+    what = "sequences" if sequences else "images"
     count = shape[0]
     labels, ignored = [], []
     for other, (other_shape, other_dtype) in headers.items():
@@ -251,8 +260,8 @@ def _read_npz(path: Path) -> ImageDataset:
             labels.append(other)
         elif len(other_shape) == 1 and other.lower() in LABEL_KEYS:
             raise DataError(
-                f"{path}: {count:,} images in {key!r} but {other_shape[0]:,} labels in "
-                f"{other!r}; save one label per image (arrays of the same length)"
+                f"{path}: {count:,} {what} in {key!r} but {other_shape[0]:,} labels in "
+                f"{other!r}; save one label per {what[:-1]} (arrays of the same length)"
             )
         else:
             ignored.append(f"{other!r} {_describe(other_shape)}")
@@ -262,8 +271,7 @@ def _read_npz(path: Path) -> ImageDataset:
             columns = {name: archive[name] for name in labels}
     except (zipfile.BadZipFile, ValueError, OSError, EOFError, zlib.error) as exc:
         raise _corrupt(path, exc) from exc
-    scale = _check_values(path, array, key)
-    notes = [_note(array, scale, key)]
+    notes = []
     arrow = {}
     for name, values in columns.items():
         column = _arrow_column(values)
@@ -275,25 +283,32 @@ def _read_npz(path: Path) -> ImageDataset:
         notes.append("annotations from " + ", ".join(repr(name) for name in arrow))
     if ignored:
         notes.append(
-            "arrays ignored (not one value per image): "
+            f"arrays ignored (not one value per {what[:-1]}): "
             + ", ".join(ignored[:10])
             + (" ..." if len(ignored) > 10 else "")
         )
+    annotations = pa.table(arrow) if arrow else None
+    if sequences:
+        return sequences_from_array(path, array, annotations, notes, key)
+    scale = _check_values(path, array, key)
+    notes.insert(0, _note(array, scale, key))
     return ImageDataset(
         path=path,
         format="image-array",
         notes=tuple(notes),
         array=array,
-        annotations=pa.table(arrow) if arrow else None,
+        annotations=annotations,
         layout="array",
     )
 
 
-def read_image_array(path: Path, options: ReadOptions) -> ImageDataset:
+def read_image_array(path: Path, options: ReadOptions) -> ImageDataset | SequenceDataset:
     """Read images from a ``.npy`` file (memory-mapped) or an ``.npz`` file.
 
+    A 3-D array shaped like sequences (N, T, F) rather than images is read as sequences
+    (:func:`dladvisor.data.sequences.sequences_from_array`).
+
     Raises:
-        UnsupportedFormatError: a 3-D array shaped like sequences (N, T, F).
         DataError: a compressed, corrupt or pickled file; no array of images; values
             outside 0-255; label arrays whose length differs from the images'.
     """
@@ -314,7 +329,7 @@ register_reader(
         name="image-array",
         kind="image",
         suffixes=(".npy", ".npz"),
-        description="a NumPy array of images shaped (N, H, W) or (N, H, W, C)",
+        description="a NumPy array of images (N, H, W[, C]) or sequences (N, T, F)",
         read=read_image_array,
     )
 )

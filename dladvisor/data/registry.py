@@ -78,7 +78,7 @@ def register_reader(reader: Reader) -> Reader:
 
 def _ensure_builtin_readers() -> None:
     # The built-in readers register themselves when their module is imported.
-    from dladvisor.data import image_arrays, images, tabular  # noqa: F401
+    from dladvisor.data import image_arrays, images, sequences, tabular  # noqa: F401
 
 
 def get_reader(name: str) -> Reader:
@@ -143,16 +143,19 @@ def read(path: str | Path, options: ReadOptions | None = None) -> Dataset:
     """Read ``path`` into a typed Dataset with the reader that claims it.
 
     A table with a column of image file names (a CSV of ``path,label``) is returned as
-    the images it lists (see :func:`dladvisor.data.images.image_list_from_table`).
+    the images it lists (see :func:`dladvisor.data.images.image_list_from_table`); a
+    table that holds a time series, sequences in long format or texts with a label, as
+    those sequences (see :func:`dladvisor.data.sequences.sequence_from_table`).
     """
     from dladvisor.data.images import image_list_from_table
+    from dladvisor.data.sequences import sequence_from_table
 
     path = Path(path)
     reader = reader_for(path)
     try:
         dataset = reader.read(path, options or ReadOptions())
         if isinstance(dataset, TabularDataset):
-            return image_list_from_table(dataset) or dataset
+            return image_list_from_table(dataset) or sequence_from_table(dataset) or dataset
         return dataset
     except DataError:
         raise

@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from dladvisor.data.images import ImageDataset
 from dladvisor.errors import ConfigError, DataError
@@ -36,17 +35,16 @@ from dladvisor.recommender.profile import (
     ImageSummary,
     Profile,
     TargetProfile,
-    label_text,
+)
+from dladvisor.recommender.targets import (
+    CLASS_LEVELS,
+    TARGET_ANNOTATIONS,
+    annotation_target,
+    guess_annotation,
 )
 
 __all__ = ["check_image_file", "CLASS_LEVELS", "TARGET_ANNOTATIONS", "profile_images"]
 
-#: Annotation names (compared in lower case, in this order) taken as the target.
-TARGET_ANNOTATIONS = ("label", "labels", "class", "target", "y", "value", "category")
-#: An integer target with at most this many distinct values holds classes ...
-CLASS_LEVELS = 50
-#: ... as does one whose distinct values are at most this share of its rows.
-CLASS_SHARE = 0.05
 #: Bytes of an image array hashed at a time (a memory-mapped file is read this much at once).
 _CHUNK_BYTES = 64 * 2**20
 
@@ -208,18 +206,16 @@ def _choose_target(
         return None, False, f"no target: none given; annotations are: {listed}"
     if len(names) == 1:
         return names[0], False, f"target {names[0]!r}: the only annotation of the images"
-    lowered = {n.strip().lower(): n for n in reversed(names)}
-    for candidate in TARGET_ANNOTATIONS:
-        if candidate in lowered:
-            name = lowered[candidate]
-            return (
-                name,
-                True,
-                (
-                    f"target {name!r} guessed from its name; pass --target COLUMN to "
-                    f"predict another annotation ({listed})"
-                ),
-            )
+    name = guess_annotation(names)
+    if name is not None:
+        return (
+            name,
+            True,
+            (
+                f"target {name!r} guessed from its name; pass --target COLUMN to "
+                f"predict another annotation ({listed})"
+            ),
+        )
     note = (
         f"no target: none given and no annotation is named like one "
         f"({', '.join(TARGET_ANNOTATIONS)}); annotations are: {listed}; pass --target COLUMN "
@@ -229,71 +225,21 @@ def _choose_target(
     return None, False, note
 
 
-def _is_classes(present: pa.ChunkedArray) -> bool:
-    """Whether whole numbers hold classes: few distinct values, or few per row."""
-    distinct = pc.count_distinct(present).as_py()
-    return distinct <= CLASS_LEVELS or distinct <= CLASS_SHARE * len(present)
-
-
 def _target_profile(
     dataset: ImageDataset, name: str, guessed: bool, rows: list[int]
 ) -> TargetProfile:
     """The target annotation over the readable images ``rows``."""
-    path = dataset.path
     column = dataset.annotations.column(name)
     if len(rows) < len(column):
         column = column.take(pa.array(rows, pa.int64()))
-    kind = column.type
-    if pa.types.is_dictionary(kind):
-        column = column.cast(kind.value_type)
-        kind = column.type
-    if pa.types.is_floating(kind):
-        # NaN and infinities are no values: training leaves those images out too.
-        column = pc.if_else(pc.is_finite(column), column, pa.scalar(None, kind))
-    missing = column.null_count
-    if missing == len(column):
-        raise DataError(
-            f"{path}: target {name!r} has no values (all {len(column):,} readable images "
-            "missing); fill it in or choose another --target"
-        )
-    present = pc.drop_null(column)
-    if pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_boolean(kind):
-        classes = True
-    elif pa.types.is_integer(kind):
-        classes = _is_classes(present)
-    elif pa.types.is_floating(kind):
-        whole = pc.all(pc.equal(pc.floor(present), present)).as_py()
-        classes = bool(whole) and _is_classes(present)
-    else:
-        raise ConfigError(
-            f"{path}: target {name!r} holds {kind} values, neither classes nor numbers; "
-            "choose an annotation of classes or numbers as --target"
-        )
-    if not classes:
-        return TargetProfile(name=name, kind="regression", guessed=guessed, missing=missing)
-    counted = pc.value_counts(present)
-    totals: dict[str, int] = {}
-    for value, count in zip(counted.field(0).to_pylist(), counted.field(1).to_pylist()):
-        label = label_text(value)
-        totals[label] = totals.get(label, 0) + int(count)
-    pairs = sorted(totals.items(), key=lambda p: (-p[1], p[0]))
-    if len(pairs) < 2:
-        raise DataError(
-            f"{path}: target {name!r} has a single class ({pairs[0][0]!r}) for every "
-            "readable image; a classifier needs at least two classes: choose another "
-            "--target or add images of the other classes"
-        )
-    used = sum(c for _, c in pairs)
-    rarest = pairs[-1][1]
-    return TargetProfile(
-        name=name,
-        kind="binary" if len(pairs) == 2 else "multiclass",
-        guessed=guessed,
-        n_classes=len(pairs),
-        class_counts=tuple(pairs),
-        minority_share=round(rarest / used, 6),
-        imbalance_ratio=round(pairs[0][1] / rarest, 4),
-        missing=missing,
+    return annotation_target(
+        dataset.path,
+        name,
+        column,
+        guessed,
+        items="readable images",
+        item="readable image",
+        add="images",
     )
 
 

@@ -12,7 +12,6 @@ larger, and the profile says so in ``sampling``.
 from __future__ import annotations
 
 import difflib
-import re
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -20,10 +19,20 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from dladvisor.data.columns import (
+    ID_NAME,
+    TARGET_NAMES,
+    TEXT_MEAN_TOKENS,
+    TEXT_UNIQUE_SHARE,
+    guess_target,
+    parses_as_dates,
+)
 from dladvisor.data.dataset import Dataset, TabularDataset
 from dladvisor.data.images import ImageDataset
+from dladvisor.data.sequences import SequenceDataset
 from dladvisor.errors import ConfigError, DataError
 from dladvisor.recommender.image_profiler import profile_images
+from dladvisor.recommender.sequence_profiler import profile_sequences
 from dladvisor.recommender.profile import (
     FEW_EXAMPLES,
     FEW_PER_CLASS,
@@ -40,8 +49,6 @@ __all__ = ["SAMPLE_ROWS", "TARGET_NAMES", "profile_dataset"]
 
 #: Rows drawn (seeded) for the statistics that need a hash of every value.
 SAMPLE_ROWS = 50_000
-#: Column names taken as the target, in this order, when the user names none.
-TARGET_NAMES = ("target", "label", "labels", "class", "y", "outcome", "response")
 #: A categorical/text column with more levels than this is high-cardinality.
 HIGH_CARDINALITY = 100
 #: An integer column with at most this many levels codes categories.
@@ -53,18 +60,11 @@ MOSTLY_MISSING = 0.5
 #: Absolute skewness above which a numeric column is flagged.
 HEAVY_SKEW = 2.0
 
-_ID_NAME = re.compile(r"(^|[^a-z])(id|uuid|guid|key|index|idx)$|^(id|uuid|guid)[^a-z]", re.I)
 _TRUE_FALSE = {"true", "false", "yes", "no", "y", "n", "t", "f"}
-_DATE_FORMATS = (
-    "%Y-%m-%d",
-    "%Y-%m-%d %H:%M:%S",
-    "%Y-%m-%dT%H:%M:%S",
-    "%Y/%m/%d",
-    "%d/%m/%Y",
-    "%m/%d/%Y",
-    "%d.%m.%Y",
-    "%Y-%m",
-)
+# Shared with the readers, which decide from the same tests whether a table holds sequences.
+_ID_NAME = ID_NAME
+_parses_as_dates = parses_as_dates
+_guess_target = guess_target
 
 
 def profile_dataset(
@@ -97,6 +97,8 @@ def profile_dataset(
         return _TableProfiler(dataset, sample_rows=sample_rows, seed=seed).run(target, guess_target)
     if isinstance(dataset, ImageDataset):
         return profile_images(dataset, target, guess_target=guess_target)
+    if isinstance(dataset, SequenceDataset):
+        return profile_sequences(dataset, target, guess_target=guess_target)
     raise DataError(
         f"{dataset.path}: profiling {dataset.kind!r} data is not supported; "
         "point at a table (CSV, Parquet, JSON Lines or Excel)"
@@ -359,7 +361,7 @@ class _TableProfiler:
         mean_tokens = round(pc.mean(tokens).as_py() or 0.0, 3)
         kw["mean_tokens"] = mean_tokens
         unique_share = len(levels) / max(col.non_null_sample, 1)
-        if mean_tokens >= 3 and unique_share >= 0.2:
+        if mean_tokens >= TEXT_MEAN_TOKENS and unique_share >= TEXT_UNIQUE_SHARE:
             return ColumnProfile(semantic_type="text", **kw)
         if mean_tokens <= 1.5 and self._looks_like_identifier(col, kw["distinct"], non_null):
             return ColumnProfile(semantic_type="identifier", **kw)
@@ -647,14 +649,6 @@ def _ones(column: pa.ChunkedArray) -> np.ndarray:
     return pc.fill_null(column, False).to_numpy(zero_copy_only=False).astype(np.int8)
 
 
-def _guess_target(names: Sequence[str]) -> str | None:
-    lowered = {name.strip().lower(): name for name in names}
-    for candidate in TARGET_NAMES:
-        if candidate in lowered:
-            return lowered[candidate]
-    return None
-
-
 def _unknown_column_message(target: str, names: Sequence[str], path) -> str:
     close = difflib.get_close_matches(target, names, n=3, cutoff=0.6)
     lowered = [n for n in names if n.lower() == target.lower() and n not in close]
@@ -667,22 +661,6 @@ def _unknown_column_message(target: str, names: Sequence[str], path) -> str:
         + (" ..." if len(names) > 20 else "")
     )
     return f"--target {target!r} is not a column of {path}; {hint}"
-
-
-def _parses_as_dates(values: pa.ChunkedArray) -> bool:
-    """Whether at least 95% of the first 1,000 present values parse as one date format."""
-    present = pc.drop_null(values)
-    head = present.slice(0, 1_000)
-    if len(head) == 0:
-        return False
-    first = head[0].as_py()
-    if not first or not first[:1].isdigit() or len(first) > 32:
-        return False
-    for fmt in _DATE_FORMATS:
-        parsed = pc.strptime(head, format=fmt, unit="s", error_is_null=True)
-        if len(head) - parsed.null_count >= 0.95 * len(head):
-            return True
-    return False
 
 
 def _finite(value) -> float | None:

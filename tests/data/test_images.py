@@ -21,9 +21,9 @@ from sklearn.datasets import load_digits
 
 import dladvisor
 from dladvisor.cli import main
-from dladvisor.data import TabularDataset, read
+from dladvisor.data import SequenceDataset, TabularDataset, read
 from dladvisor.data.images import ImageDataset, image_list_from_table
-from dladvisor.errors import ConfigError, DataError, UnsupportedFormatError
+from dladvisor.errors import ConfigError, DataError
 from dladvisor.recommender import image_profiler
 from dladvisor.recommender.profile import Profile
 
@@ -488,12 +488,13 @@ def test_object_arrays_are_refused(tmp_path, suffix):
 
 
 @pytest.mark.parametrize("shape", [(10, 100, 3), (10, 6, 6), (10, 50, 10)])
-def test_sequence_shaped_arrays_are_refused_for_now(tmp_path, shape):
+def test_sequence_shaped_arrays_are_read_as_sequences(tmp_path, shape):
+    # Too narrow or too elongated for images: (N, T, F) sequences (tests/data/test_sequences.py).
     path = tmp_path / "series.npy"
     np.save(path, np.zeros(shape, np.float32))
-    with pytest.raises(UnsupportedFormatError, match="sequences") as caught:
-        read(path)
-    assert str(path) in str(caught.value)
+    dataset = read(path)
+    assert isinstance(dataset, SequenceDataset) and dataset.form == "sequences"
+    assert dataset.values.shape == shape
 
 
 @pytest.mark.parametrize(
