@@ -339,6 +339,7 @@ FACTS: tuple[Fact, ...] = (
         "autocorrelation lag (steps until below 0.2)",
         _on("sequence", lambda s: s.autocorrelation_lag),
     ),
+    Fact("sequence.season", "season (steps per cycle)", _on("sequence", lambda s: s.season)),
     Fact(
         "sequence.vocabulary_size", "vocabulary size", _on("sequence", lambda s: s.vocabulary_size)
     ),

@@ -197,6 +197,8 @@ class SequenceSummary:
             far back the past still matters (``None``: not measured).
         vocabulary_size: distinct tokens (text).
         per_step_target: the target has a value per step (sequence labelling).
+        season: steps in one cycle of a series - the lag at which its autocorrelation
+            peaks again (``None``: no cycle found, or not a series).
     """
 
     form: str
@@ -210,6 +212,7 @@ class SequenceSummary:
     autocorrelation_lag: int | None = None
     vocabulary_size: int | None = None
     per_step_target: bool = False
+    season: int | None = None
 
 
 @dataclass(frozen=True)

@@ -792,7 +792,7 @@ BASELINES: dict[tuple[str, str], Baseline] = {
         "1-nearest-neighbour (Euclidean)",
         "1-NN with Euclidean distance is the standard, hard-to-beat yardstick of "
         "time-series classification.",
-        "accuracy",
+        "balanced accuracy",
     ),
     ("classification", "text"): Baseline(
         "TF-IDF + logistic regression",
@@ -802,8 +802,9 @@ BASELINES: dict[tuple[str, str], Baseline] = {
     ("regression", "*"): Baseline("HistGradientBoostingRegressor", _TREES_NOTE, "RMSE"),
     ("regression", "image"): Baseline("ridge regression on pixels", _PIXELS_NOTE, "RMSE"),
     ("regression", "sequence"): Baseline(
-        "1-nearest-neighbour regression (Euclidean)",
-        "The value of the most similar training sequence is a hard-to-beat yardstick.",
+        "5-nearest-neighbour regression (Euclidean)",
+        "The mean value of the five most similar training sequences is a hard-to-beat "
+        "yardstick.",
         "RMSE",
     ),
     ("regression", "text"): Baseline(
@@ -812,9 +813,11 @@ BASELINES: dict[tuple[str, str], Baseline] = {
         "RMSE",
     ),
     ("forecasting", "*"): Baseline(
-        "seasonal naive",
-        "Repeating the value of one season ago is what a forecaster must beat to add " "anything.",
-        "MAE on the held-out end of the series",
+        "seasonal naive (or last value)",
+        "Repeating the value of one season ago (or the last value, whichever does better "
+        "on validation) is what a forecaster must beat to add anything.",
+        "MASE on the held-out end of the series (MAE scaled by the seasonal naive error "
+        "on the training part)",
     ),
     ("sequence-labelling", "*"): Baseline(
         "most frequent label per input value",

@@ -598,6 +598,7 @@ def _profile_series(dataset: SequenceDataset, target: str | None, guess_target: 
         fixed_length=True,
         channels=len(usable),
         regular_sampling=regular,
+        season=season[0] if season is not None else None,
         autocorrelation_lag=lag,
     )
     return Profile(

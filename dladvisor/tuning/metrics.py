@@ -2,8 +2,10 @@
 
 :func:`score` computes the same metrics for the Keras model and for the gradient-boosting
 baseline, so the two are compared on equal terms; :func:`compare` picks the primary
-metric (accuracy for classification, R² for regression) and says in one sentence which
-one wins. This module imports NumPy and scikit-learn only (no Keras).
+metric (accuracy for classification, R² for regression, MASE for forecasts) and says in
+one sentence which one wins. Forecasts are scored with :func:`forecast_scores`, scaled by
+:func:`seasonal_naive_scale` of the training part. This module imports NumPy and
+scikit-learn only (no Keras).
 """
 
 from __future__ import annotations
@@ -15,49 +17,63 @@ from typing import Sequence
 
 import numpy as np
 
-from dladvisor.errors import ConfigError
+from dladvisor.errors import ConfigError, DataError
 
 __all__ = [
     "CLASSIFICATION_METRICS",
+    "FORECAST",
+    "FORECAST_METRICS",
     "REGRESSION_METRICS",
     "TIE_TOLERANCE",
     "Comparison",
     "compare",
     "confusion",
+    "forecast_scores",
     "primary_metric",
     "score",
+    "seasonal_naive_scale",
 ]
 
 #: Metrics of a classification score; ``log_loss`` only when probabilities are given.
 CLASSIFICATION_METRICS = ("accuracy", "balanced_accuracy", "f1_macro", "log_loss")
 #: Metrics of a regression score.
 REGRESSION_METRICS = ("r2", "rmse", "mae")
+#: Metrics of a forecast score (:func:`forecast_scores`).
+FORECAST_METRICS = ("mase", "mae", "rmse", "smape")
+#: The task kind :func:`primary_metric` and :func:`compare` take for forecasts.
+FORECAST = "forecast"
 #: Two primary-metric values this close (or closer) are a tie.
 TIE_TOLERANCE = 0.005
 
 _TASK_KINDS = ("binary", "multiclass", "regression")
+# Kinds a comparison is decided for: score()'s, plus forecasts (scored by forecast_scores).
+_COMPARED_KINDS = _TASK_KINDS + (FORECAST,)
+# Primary metrics for which a lower value is better.
+_LOWER_IS_BETTER = frozenset({"mase"})
 # Probabilities are clipped before the log loss so one confident mistake gives a large,
 # finite loss rather than infinity.
 _EPSILON = 1e-7
 
 
-def _check_kind(task_kind: str) -> None:
-    if task_kind not in _TASK_KINDS:
-        raise ConfigError(
-            f"unknown task kind {task_kind!r}; expected one of {', '.join(_TASK_KINDS)}"
-        )
+def _check_kind(task_kind: str, kinds: tuple[str, ...] = _TASK_KINDS) -> None:
+    if task_kind not in kinds:
+        raise ConfigError(f"unknown task kind {task_kind!r}; expected one of {', '.join(kinds)}")
 
 
 def primary_metric(task_kind: str) -> str:
-    """The metric a comparison is decided on: ``balanced_accuracy`` or ``r2``.
+    """The metric a comparison is decided on: ``balanced_accuracy``, ``r2`` or ``mase``.
 
     Balanced accuracy for classes, as the recommendation announces: plain accuracy
-    rewards predicting the majority class of an imbalanced target.
+    rewards predicting the majority class of an imbalanced target. MASE for forecasts
+    (:data:`FORECAST`), where lower is better: it is scale-free, and below 1 means better
+    than the seasonal naive forecast in-sample.
 
     Raises:
-        ConfigError: ``task_kind`` is not binary, multiclass or regression.
+        ConfigError: ``task_kind`` is not binary, multiclass, regression or forecast.
     """
-    _check_kind(task_kind)
+    _check_kind(task_kind, _COMPARED_KINDS)
+    if task_kind == FORECAST:
+        return "mase"
     return "r2" if task_kind == "regression" else "balanced_accuracy"
 
 
@@ -208,13 +224,15 @@ def _check_lengths(truth: np.ndarray, pred: np.ndarray) -> None:
 
 @dataclass(frozen=True)
 class Comparison:
-    """The model against the baseline on the primary metric (higher is better).
+    """The model against the baseline on the primary metric (higher is better, except
+    for ``mase``, where lower is).
 
     Attributes:
-        metric: the primary metric, "balanced_accuracy" or "r2".
+        metric: the primary metric, "balanced_accuracy", "r2" or "mase".
         model_value: the model's value of it.
         baseline_value: the baseline's value of it.
-        difference: ``model_value - baseline_value``.
+        difference: ``model_value - baseline_value`` (negative when the model's MASE is
+            the lower).
         winner: "model", "baseline" or "tie" (within :data:`TIE_TOLERANCE`, or when a
             value is missing and nothing can be decided).
         verdict: one plain sentence saying who wins and by how much.
@@ -239,9 +257,9 @@ def compare(
     """Which of the model and the baseline scores better on the primary metric.
 
     Args:
-        model_metrics: the model's :func:`score`.
-        baseline_metrics: the baseline's :func:`score`.
-        task_kind: "binary", "multiclass" or "regression".
+        model_metrics: the model's :func:`score` (:func:`forecast_scores` for a forecast).
+        baseline_metrics: the baseline's, likewise.
+        task_kind: "binary", "multiclass", "regression" or "forecast".
         model_name: shown in brackets after "the model" in the verdict (e.g. "mlp");
             nothing is shown when empty.
         baseline_name: shown in brackets after "the baseline" in the verdict.
@@ -253,13 +271,16 @@ def compare(
     metric = primary_metric(task_kind)
     for who, metrics in (("model", model_metrics), ("baseline", baseline_metrics)):
         if metric not in metrics:
+            scorer = "forecast_scores" if task_kind == FORECAST else "score"
             raise ConfigError(
                 f"the {who}'s metrics lack {metric!r} (have: {', '.join(sorted(metrics)) or 'none'}); "
-                "score both with dladvisor.tuning.metrics.score"
+                f"score both with dladvisor.tuning.metrics.{scorer}"
             )
     model_value = float(model_metrics[metric])
     baseline_value = float(baseline_metrics[metric])
     difference = model_value - baseline_value
+    # How much better the model is: positive when it wins, whichever way the metric points.
+    gain = -difference if metric in _LOWER_IS_BETTER else difference
     model_label = f"The model ({model_name})" if model_name else "The model"
     baseline_label = f"The baseline ({baseline_name})" if baseline_name else "The baseline"
     values = f"{metric} {model_value:.3f} vs {baseline_value:.3f}"
@@ -278,14 +299,14 @@ def compare(
             f"{model_label} and {baseline_label[0].lower()}{baseline_label[1:]} tie: "
             f"{values} (within {TIE_TOLERANCE})."
         )
-    elif difference > 0:
+    elif gain > 0:
         winner = "model"
-        verdict = f"{model_label} wins: {values} (+{difference:.3f})."
+        verdict = f"{model_label} wins: {values} ({difference:+.3f})."
     else:
         winner = "baseline"
         verdict = (
             f"{baseline_label} wins: {metric} {baseline_value:.3f} vs {model_value:.3f} "
-            f"(+{-difference:.3f})."
+            f"({-difference:+.3f})."
         )
     return Comparison(
         metric=metric,
@@ -295,3 +316,99 @@ def compare(
         winner=winner,
         verdict=verdict,
     )
+
+
+# -- Forecasts -----------------------------------------------------------------------------
+# A forecast is judged against the seasonal naive forecast: MASE (Hyndman & Koehler, 2006)
+# divides the forecast's MAE by the in-sample MAE of the seasonal naive forecast on the
+# training part, so it is scale-free and below 1 when the forecast beats that yardstick.
+
+
+def seasonal_naive_scale(train_values: np.ndarray | Sequence, season: int) -> float:
+    """The in-sample MAE of the seasonal naive forecast on the training part: the mean of
+    ``|y[t] - y[t - season]|`` over the training steps - MASE's denominator.
+
+    Pairs with a missing (NaN) value are left out. ``season`` 1 is the plain naive
+    (last-value) forecast, the scale for series without a season.
+
+    Args:
+        train_values: the target's values in the training part, in time order, (T,).
+        season: the season length in steps (1 when there is none).
+
+    Returns:
+        The scale; 0.0 when the training part repeats itself exactly (MASE is then
+        undefined: :func:`forecast_scores` gives NaN).
+
+    Raises:
+        ConfigError: ``season`` below 1 or values not 1-D.
+        DataError: no pair of values ``season`` steps apart is known in the training part.
+    """
+    if isinstance(season, bool) or not isinstance(season, (int, np.integer)) or season < 1:
+        raise ConfigError(
+            f"season: expected a whole number of steps of at least 1; received {season!r}"
+        )
+    values = np.asarray(train_values, dtype=np.float64)
+    if values.ndim != 1:
+        raise ConfigError(
+            f"train_values: expected the target's training values shaped (T,); received shape "
+            f"{values.shape}"
+        )
+    changes = np.abs(values[season:] - values[:-season]) if len(values) > season else values[:0]
+    changes = changes[np.isfinite(changes)]
+    if len(changes) == 0:
+        raise DataError(
+            f"the training part ({len(values):,} steps) holds no two known values {season} "
+            "step(s) apart, so the seasonal naive scale of MASE is undefined; use a longer "
+            "series, a smaller validation and test share, or fill missing values"
+        )
+    return float(changes.mean())
+
+
+def forecast_scores(
+    y_true: np.ndarray | Sequence, y_pred: np.ndarray | Sequence, *, naive_scale: float
+) -> dict[str, float]:
+    """Metrics of forecasts against the truth, over every window and horizon step.
+
+    Args:
+        y_true: the true values, (n, horizon) (or (n,) for a horizon of 1); NaN marks
+            an unknown value, left out of every metric.
+        y_pred: the forecasts, shaped like ``y_true``.
+        naive_scale: :func:`seasonal_naive_scale` of the training part - the same for
+            every forecaster compared on a series.
+
+    Returns:
+        ``mase`` (MAE / ``naive_scale``; NaN when the scale is 0), ``mae``, ``rmse`` and
+        ``smape`` (symmetric MAPE in percent, 0-200, as in the M4 competition: the mean
+        of ``200 |F - A| / (|A| + |F|)``, a step with A = F = 0 counting 0). Python
+        floats; NaN when no value is known.
+
+    Raises:
+        ConfigError: shapes differ, or ``naive_scale`` is negative or not a number.
+    """
+    truth = np.asarray(y_true, dtype=np.float64)
+    pred = np.asarray(y_pred, dtype=np.float64)
+    if truth.shape != pred.shape:
+        raise ConfigError(
+            f"forecasts are shaped {pred.shape} but the truth {truth.shape}; pass one forecast "
+            "per true value (windows x horizon)"
+        )
+    if not (isinstance(naive_scale, (int, float, np.number)) and naive_scale >= 0):
+        raise ConfigError(
+            f"naive_scale: expected the non-negative seasonal naive MAE of the training part; "
+            f"received {naive_scale!r}; compute it with seasonal_naive_scale"
+        )
+    known = np.isfinite(truth)
+    truth, pred = truth[known], pred[known]
+    if len(truth) == 0:
+        return {name: math.nan for name in FORECAST_METRICS}
+    errors = np.abs(pred - truth)
+    mae = float(errors.mean())
+    size = np.abs(truth) + np.abs(pred)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratios = np.where(size > 0, 2.0 * errors / size, 0.0)
+    return {
+        "mase": mae / naive_scale if naive_scale > 0 else math.nan,
+        "mae": mae,
+        "rmse": float(math.sqrt(np.mean(errors**2))),
+        "smape": float(100.0 * ratios.mean()),
+    }

@@ -380,7 +380,7 @@ def test_every_task_has_a_baseline():
         ("classification", "image", "logistic regression on pixels"),
         ("classification", "sequence", "1-nearest-neighbour (Euclidean)"),
         ("classification", "text", "TF-IDF + logistic regression"),
-        ("forecasting", "sequence", "seasonal naive"),
+        ("forecasting", "sequence", "seasonal naive (or last value)"),
         ("recommendation", "binary", "most-popular items"),
         ("monitoring", "binary", "IsolationForest"),
         ("feature-learning", "tabular", "PCA"),
