@@ -23,6 +23,7 @@ __all__ = [
 _HYPERMODELS: dict[str, str] = {
     "cnn": "dladvisor.models.cnn:CNNHyperModel",
     "mlp": "dladvisor.models.mlp:MLPHyperModel",
+    "rnn": "dladvisor.models.rnn:RNNHyperModel",
 }
 
 

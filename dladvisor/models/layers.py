@@ -12,7 +12,15 @@ from typing import Any, Sequence
 import keras
 from keras import ops
 
-__all__ = ["Destandardise", "ImputeMissing"]
+__all__ = [
+    "AttentionPooling",
+    "Destandardise",
+    "ImputeMissing",
+    "MaskedAverage",
+    "MaskedTimePooling",
+    "StandardiseSteps",
+    "StepMask",
+]
 
 
 def _per_feature(value: float | Sequence[float], name: str) -> list[float]:
@@ -129,4 +137,215 @@ class Destandardise(keras.layers.Layer):
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update({"mean": self.mean, "std": self.std})
+        return config
+
+
+# -- sequences -------------------------------------------------------------------------
+# Recurrent models pass their step mask explicitly (``layer(x, mask=mask)``) rather than
+# through Keras' implicit masks, which layers such as Conv1D drop.
+
+
+@keras.saving.register_keras_serializable(package="dladvisor")
+class StandardiseSteps(keras.layers.Layer):
+    """Standardises each channel of sequences and fills missing values with 0.
+
+    Takes ``(batch, steps, channels)`` floats; returns ``(x - mean) / std`` per channel,
+    with 0 (the training mean) wherever a value is missing (NaN, infinite) - missing
+    values and the NaN padding of shorter sequences. :class:`StepMask` tells the
+    network which steps are padding.
+
+    Args:
+        mean: the training mean of each channel.
+        std: the training standard deviation of each channel (each positive).
+        **kwargs: passed to ``keras.layers.Layer`` (``name``, ``dtype``).
+    """
+
+    def __init__(
+        self, mean: Sequence[float] = (0.0,), std: Sequence[float] = (1.0,), **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.mean = _per_feature(mean, "mean")
+        self.std = _per_feature(std, "std")
+        if len(self.mean) != len(self.std):
+            raise ValueError(
+                f"StandardiseSteps needs one std per mean; received {len(self.mean)} means "
+                f"and {len(self.std)} stds"
+            )
+        if not all(s > 0 for s in self.std):
+            raise ValueError(f"StandardiseSteps needs positive stds; received {self.std}")
+
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        if input_shape[-1] != len(self.mean):
+            raise ValueError(
+                f"StandardiseSteps has statistics for {len(self.mean)} channel(s) but its "
+                f"input has {input_shape[-1]}"
+            )
+        super().build(input_shape)
+
+    def call(self, inputs: Any) -> Any:
+        inputs = ops.cast(inputs, self.compute_dtype)
+        mean = ops.cast(ops.convert_to_tensor(self.mean), self.compute_dtype)
+        std = ops.cast(ops.convert_to_tensor(self.std), self.compute_dtype)
+        scaled = (inputs - mean) / std
+        return ops.where(ops.isfinite(scaled), scaled, ops.zeros_like(scaled))
+
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple:
+        return tuple(input_shape)
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update({"mean": list(self.mean), "std": list(self.std)})
+        return config
+
+
+@keras.saving.register_keras_serializable(package="dladvisor")
+class StepMask(keras.layers.Layer):
+    """Which steps of a batch of sequences hold data: a boolean ``(batch, steps)`` mask.
+
+    Float input ``(batch, steps, channels)``: a step holds data when any of its values
+    is finite (a step of NaN only is padding or missing). Integer input
+    ``(batch, steps)`` (token ids): a step holds data when its id is not 0 (the padding
+    id of ``TextVectorization``).
+    """
+
+    def call(self, inputs: Any) -> Any:
+        if "int" in str(inputs.dtype):
+            return ops.not_equal(inputs, 0)
+        return ops.any(ops.isfinite(inputs), axis=-1)
+
+    def compute_output_spec(self, inputs: Any) -> Any:
+        shape = inputs.shape if "int" in str(inputs.dtype) else inputs.shape[:-1]
+        return keras.KerasTensor(shape, dtype="bool")
+
+
+@keras.saving.register_keras_serializable(package="dladvisor")
+class MaskedTimePooling(keras.layers.Layer):
+    """Max-pools sequences over time, ``pool_size`` steps into one, and their mask alike.
+
+    Takes ``[x, mask]``: features ``(batch, steps, channels)`` and a boolean mask
+    ``(batch, steps)``; returns ``[pooled, pooled_mask]`` with ``ceil(steps /
+    pool_size)`` steps. Groups start at the first step, masked steps count as 0 and the
+    last group is padded with 0, so a sequence padded at its end pools exactly as the
+    same sequence unpadded. Features must be non-negative (after a ReLU); a pooled step
+    holds data when any step of its group did.
+
+    Args:
+        pool_size: steps pooled into one (at least 1).
+        **kwargs: passed to ``keras.layers.Layer`` (``name``, ``dtype``).
+    """
+
+    def __init__(self, pool_size: int = 2, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if int(pool_size) < 1:
+            raise ValueError(
+                f"MaskedTimePooling needs a pool_size of at least 1; received {pool_size}"
+            )
+        self.pool_size = int(pool_size)
+
+    def call(self, inputs: Any) -> Any:
+        x, mask = inputs
+        size = self.pool_size
+        present = ops.cast(mask, self.compute_dtype)
+        x = ops.cast(x, self.compute_dtype) * ops.expand_dims(present, -1)
+        x = ops.pad(x, [[0, 0], [0, size - 1], [0, 0]])
+        present = ops.pad(ops.expand_dims(present, -1), [[0, 0], [0, size - 1], [0, 0]])
+        pooled = ops.max_pool(x, size, strides=size, padding="valid")
+        pooled_mask = ops.max_pool(present, size, strides=size, padding="valid")
+        return [pooled, ops.greater(ops.squeeze(pooled_mask, -1), 0)]
+
+    def compute_output_spec(self, inputs: Any) -> Any:
+        x, mask = inputs
+        steps = x.shape[1]
+        pooled = None if steps is None else -(-steps // self.pool_size)
+        return [
+            keras.KerasTensor((x.shape[0], pooled, x.shape[2]), dtype=self.compute_dtype),
+            keras.KerasTensor((mask.shape[0], pooled), dtype="bool"),
+        ]
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update({"pool_size": self.pool_size})
+        return config
+
+
+@keras.saving.register_keras_serializable(package="dladvisor")
+class MaskedAverage(keras.layers.Layer):
+    """The mean over time of the steps that hold data: ``(batch, steps, f)`` -> ``(batch, f)``.
+
+    Call it with ``mask=`` a boolean ``(batch, steps)``; a sequence with no step gives
+    zeros (Keras' GlobalAveragePooling1D gives NaN: an empty text is not rare).
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def call(self, inputs: Any, mask: Any = None) -> Any:
+        inputs = ops.cast(inputs, self.compute_dtype)
+        if mask is None:
+            return ops.mean(inputs, axis=1)
+        present = ops.expand_dims(ops.cast(mask, self.compute_dtype), -1)
+        total = ops.sum(inputs * present, axis=1)
+        return total / ops.maximum(ops.sum(present, axis=1), 1.0)
+
+    def compute_mask(self, inputs: Any, previous_mask: Any = None) -> None:
+        return None
+
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple:
+        return (input_shape[0], input_shape[2])
+
+
+@keras.saving.register_keras_serializable(package="dladvisor")
+class AttentionPooling(keras.layers.Layer):
+    """A learnt weighted mean over time: ``(batch, steps, f)`` -> ``(batch, f)``.
+
+    Each step gets the score ``v . tanh(W h_t + b)``; the weights are the softmax of the
+    scores over the steps that hold data (``mask=`` a boolean ``(batch, steps)``), so the
+    network learns which steps matter (Bahdanau-style additive attention with one
+    learnt query). A sequence with no step gives zeros.
+
+    Args:
+        units: size of the scoring layer.
+        **kwargs: passed to ``keras.layers.Layer`` (``name``, ``dtype``).
+    """
+
+    def __init__(self, units: int = 32, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if int(units) < 1:
+            raise ValueError(f"AttentionPooling needs at least 1 unit; received {units}")
+        self.units = int(units)
+        self.supports_masking = True
+
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        features = input_shape[-1]
+        self.kernel = self.add_weight(
+            name="kernel", shape=(features, self.units), initializer="glorot_uniform"
+        )
+        self.bias = self.add_weight(name="bias", shape=(self.units,), initializer="zeros")
+        self.query = self.add_weight(
+            name="query", shape=(self.units, 1), initializer="glorot_uniform"
+        )
+        super().build(input_shape)
+
+    def call(self, inputs: Any, mask: Any = None) -> Any:
+        inputs = ops.cast(inputs, self.compute_dtype)
+        hidden = ops.tanh(ops.matmul(inputs, self.kernel) + self.bias)
+        scores = ops.squeeze(ops.matmul(hidden, self.query), -1)
+        if mask is not None:
+            # A large negative score rather than -inf: a row with no step stays finite.
+            scores = ops.where(mask, scores, ops.full_like(scores, -1e9))
+        weights = ops.softmax(scores, axis=-1)
+        if mask is not None:
+            weights = weights * ops.cast(mask, self.compute_dtype)
+        return ops.sum(inputs * ops.expand_dims(weights, -1), axis=1)
+
+    def compute_mask(self, inputs: Any, previous_mask: Any = None) -> None:
+        return None
+
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple:
+        return (input_shape[0], input_shape[2])
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update({"units": self.units})
         return config
