@@ -158,7 +158,7 @@ def recommend(path, target, out, encoding, delimiter, task):
 @_target_option
 @click.option(
     "--technique",
-    type=click.Choice(["auto", "mlp", "cnn"]),
+    type=click.Choice(["auto", "mlp", "cnn", "rnn"]),
     default="auto",
     show_default=True,
     help="Technique to train; auto takes the recommendation's choice.",
@@ -324,7 +324,7 @@ def predict(model, data, out, id_column, encoding, delimiter):
       dladvisor predict runs/digits-20261125-120000 new_scans/ --out labels.csv
     """
     from dladvisor.data import read
-    from dladvisor.errors import ConfigError, DataFileNotFoundError
+    from dladvisor.errors import ConfigError, DataError, DataFileNotFoundError
     from dladvisor.export import load, write_predictions
     from dladvisor.report.escape import for_terminal
 
@@ -337,14 +337,23 @@ def predict(model, data, out, id_column, encoding, delimiter):
     else:
         dataset = read(data, _read_options_of(encoding, delimiter))
         name = dataset.name
-        predictions, notes = trained.predict_with_notes(dataset.table, id_column=id_column)
+        takes_sequences = getattr(trained.schema, "kind", "") == "sequence"
+        given = dataset if takes_sequences else getattr(dataset, "table", None)
+        if given is None:
+            raise DataError(
+                f"{data}: holds {dataset.kind} data, but this model predicts on tables; give "
+                "a CSV, Parquet, JSON Lines or Excel file"
+            )
+        predictions, notes = trained.predict_with_notes(given, id_column=id_column)
     target = Path(out) if out is not None else Path(f"predictions-{name or 'data'}.csv")
     if target.resolve() == Path(data).resolve():
         raise ConfigError(f"--out {target} is the input file; choose another file name")
     write_predictions(predictions, target)
     for note in notes:
         click.echo(f"note: {for_terminal(note)}", err=True)
-    what = "images" if trained.takes_images else "rows"
+    what = {"image": "images", "sequence": "examples"}.get(
+        getattr(trained.schema, "kind", ""), "rows"
+    )
     click.echo(
         f"predicted {predictions.num_rows:,} {what} with {trained.metadata.get('technique')}"
     )

@@ -33,6 +33,7 @@ from dladvisor._files import to_jsonable, write_atomically
 from dladvisor.errors import ConfigError, DataError
 from dladvisor.models.image_schema import ImageSchema
 from dladvisor.models.schema import TableSchema
+from dladvisor.models.sequence_schema import SequenceSchema
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import pandas as pd
@@ -176,7 +177,7 @@ class TrainedModel:
         path: the ``model.keras`` file it was loaded from.
     """
 
-    schema: TableSchema | ImageSchema
+    schema: TableSchema | ImageSchema | SequenceSchema
     metadata: dict[str, Any]
     model: Any = field(repr=False)
     path: Path
@@ -225,6 +226,13 @@ class TrainedModel:
                     "leave --id-column out"
                 )
             return self.predict_images(data)
+        if isinstance(self.schema, SequenceSchema):
+            if id_column is not None:
+                raise ConfigError(
+                    "--id-column: predictions on sequences carry the sequence id (or the "
+                    "row number); leave --id-column out"
+                )
+            return self.predict_sequences(data)
         table, source, as_pandas = _as_table(data)
         missing = self.schema.missing_columns(table)
         if missing:
@@ -323,7 +331,58 @@ class TrainedModel:
             )
         return pa.table(columns), notes
 
-    def _run(self, inputs: dict[str, np.ndarray], rows: int) -> np.ndarray:
+    def predict_sequences(self, data: Any) -> "tuple[pa.Table, tuple[str, ...]]":
+        """Predictions for every sequence or text of ``data``, and notes.
+
+        Args:
+            data: a file holding sequences or texts laid out like the training data (a
+                ``.ts`` file, an ``.npy`` / ``.npz`` array, a long-format table, a table
+                with the text column), or a SequenceDataset.
+
+        Returns:
+            A ``pyarrow.Table``: the sequence id (a long table's id column) or ``row``,
+            then ``predicted_<target>`` and, for classification, ``probability_<class>``.
+
+        Raises:
+            DataError: ``data`` holds no sequences of the model's form, or lacks a channel.
+        """
+        from dladvisor.data import Dataset, read
+        from dladvisor.data.sequences import SequenceDataset
+
+        if isinstance(self.schema, SequenceSchema) and self.schema.form == "series":
+            raise ConfigError(
+                f"{self.path}: forecasting models are not supported yet; retrain with this "
+                "dladvisor version"
+            )
+        if isinstance(data, (str, os.PathLike)):
+            dataset = read(Path(data))
+        elif isinstance(data, Dataset):
+            dataset = data
+        else:
+            raise ConfigError(
+                f"cannot predict on a {type(data).__name__}; pass a file of sequences or "
+                "texts, or a SequenceDataset"
+            )
+        if not isinstance(dataset, SequenceDataset):
+            raise DataError(
+                f"{data}: holds {dataset.kind} data, but this model predicts on "
+                f"{self.schema.form}; give data laid out like the training data"
+            )
+        x = self.schema.inputs(dataset)
+        outputs = self._run(x, len(x))
+        columns: dict[str, Any] = {}
+        annotations = dataset.annotations
+        if dataset.id_column and annotations is not None:
+            columns[dataset.id_column] = annotations.column(dataset.id_column)
+        else:
+            columns["row"] = pa.array(np.arange(len(x)), type=pa.int64())
+        columns.update(self._output_columns(outputs))
+        notes: tuple[str, ...] = ()
+        if annotations is not None and self.schema.target.name in annotations.column_names:
+            notes = (f"ignored the annotation {self.schema.target.name!r} (the target)",)
+        return pa.table(columns), notes
+
+    def _run(self, inputs: Any, rows: int) -> np.ndarray:
         width = len(self.schema.target.classes) if self.schema.target.kind == "multiclass" else 1
         if rows == 0:  # Keras cannot predict on an empty batch; nothing to compute anyway
             return np.zeros((0, width), dtype=np.float64)
@@ -403,8 +462,13 @@ def load(path: str | Path) -> TrainedModel:
         )
     try:
         saved = record["schema"]
-        is_image = isinstance(saved, dict) and saved.get("kind") == ImageSchema.kind
-        schema = ImageSchema.from_dict(saved) if is_image else TableSchema.from_dict(saved)
+        kind = saved.get("kind") if isinstance(saved, dict) else None
+        if kind == ImageSchema.kind:
+            schema = ImageSchema.from_dict(saved)
+        elif kind == SequenceSchema.kind:
+            schema = SequenceSchema.from_dict(saved)
+        else:
+            schema = TableSchema.from_dict(saved)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise DataError(
             f"{meta_path}: the schema is incomplete ({_first_line(exc)}); the file was "

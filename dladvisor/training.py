@@ -40,10 +40,12 @@ import numpy as np
 from dladvisor._files import to_jsonable, write_text_atomically
 from dladvisor.data import ReadOptions, read
 from dladvisor.data.images import ImageDataset
+from dladvisor.data.sequences import SequenceDataset
 from dladvisor.errors import ConfigError, DladvisorError, TrainingInterrupted, TuningError
 from dladvisor.models import get_hypermodel_class, technique_names
 from dladvisor.models.image_schema import ImageSchema
 from dladvisor.models.schema import TableSchema
+from dladvisor.models.sequence_schema import SequenceSchema
 from dladvisor.recommender import Profile, Recommendation, profile_dataset, recommend
 from dladvisor.rundir import check_new_run_dir, default_run_dir
 from dladvisor.tuning import (
@@ -75,7 +77,7 @@ TUNING_SHARE = 0.8
 RETRAIN_SHARE = 0.9
 _TASKS_TRAINED = ("classification", "regression")
 #: The techniques dladvisor trains, by data kind.
-TRAINABLE = {"tabular": ("mlp",), "image": ("cnn",)}
+TRAINABLE = {"tabular": ("mlp",), "image": ("cnn",), "sequence": ("rnn",)}
 #: The sheet of sample images per class written for image data.
 SAMPLES_FILE = "samples.png"
 
@@ -211,6 +213,13 @@ def train(
         task: _Task = _ImageTask(
             dataset, profile, seed=settings.seed, init_weights=settings.init_weights
         )
+    elif isinstance(dataset, SequenceDataset):
+        if settings.cv:
+            raise ConfigError(
+                "--cv: cross-validation is for small tables; sequence models are scored on "
+                "a validation part - leave --cv out"
+            )
+        task = _SequenceTask(dataset, profile, seed=settings.seed)
     else:
         task = _TableTask(dataset, profile, source=str(path), seed=settings.seed)
 
@@ -432,6 +441,61 @@ class _ImageTask(_Task):
         return [SAMPLES_FILE] if written else []
 
 
+class _SequenceTask(_Task):
+    """Sequences classified (or valued) as a whole, or texts; one RNN input per example."""
+
+    def __init__(self, dataset: SequenceDataset, profile: Profile, *, seed: int) -> None:
+        if dataset.form == "series":
+            raise ConfigError(
+                f"{dataset.path}: forecasting a time series is not trained yet (sequences "
+                "and texts with a label are); `dladvisor recommend` explains the choice"
+            )
+        self.schema = SequenceSchema.from_profile(profile, dataset)
+        positions, self.y = self.schema.targets(dataset)
+        self.x = self.schema.inputs(dataset)[positions]
+        self.notes = []
+        missing = dataset.count - len(positions)
+        if missing > 0:
+            self.notes.append(f"{missing:,} {dataset.form} without a target left out")
+        self._split(seed)
+
+    def inputs(self, rows):
+        return self.x[rows]
+
+    def baseline(self, fit_rows, test_rows, seed):
+        from dladvisor.tuning.sequence_baselines import fit_sequence_baseline, fit_text_baseline
+
+        parts = (self.x[fit_rows], self.y[fit_rows], self.x[test_rows], self.y[test_rows])
+        if self.schema.form == "text":
+            return fit_text_baseline(*parts, target=self.schema.target, seed=seed)
+        return fit_sequence_baseline(*parts, target=self.schema.target)
+
+    def hypermodel(self, technique, train_rows, class_weight, epochs):
+        from dladvisor.models.sequence_schema import channel_statistics
+
+        regression = not self.classification
+        y_train = self.y[train_rows]
+        settings: dict[str, Any] = {}
+        if self.schema.form == "text":
+            settings["texts_for_vocabulary"] = list(self.x[train_rows])
+        else:
+            settings["channel_mean"], settings["channel_std"] = channel_statistics(
+                self.x[train_rows]
+            )
+        return get_hypermodel_class(technique)(
+            self.schema,
+            n_train=len(train_rows),
+            class_weight=class_weight,
+            target_mean=float(np.mean(y_train)) if regression else None,
+            target_std=(float(np.std(y_train)) or 1.0) if regression else None,
+            epochs=epochs,
+            **settings,
+        )
+
+    def predict(self, model, rows):
+        return model.predict(self.x[rows], verbose=0), rows
+
+
 def _fit_and_export(
     *,
     run_dir: Path,
@@ -459,7 +523,7 @@ def _fit_and_export(
     notes = task.notes
     fit_rows = np.concatenate([split.train, split.validation])
     y_train, y_val, y_fit = y[split.train], y[split.validation], y[fit_rows]
-    what = "images" if isinstance(task, _ImageTask) else "rows"
+    what = {_ImageTask: "images", _SequenceTask: "examples"}.get(type(task), "rows")
     reporter.message(
         f"{len(split.train):,} training, {len(split.validation):,} validation and "
         f"{len(split.test):,} test {what}" + (" (stratified)" if split.stratified else "")
@@ -613,9 +677,12 @@ def resolve_tuner(asked: str, profile: Profile) -> str:
 
 
 def _data_kind(profile: Profile) -> str:
-    """ "tabular" for anything read as a table, "image" for images, else the profile's kind."""
+    """ "tabular" for anything read as a table, "image" for images, "sequence" for
+    sequences, series and texts, else the profile's kind."""
     if profile.image is not None:
         return "image"
+    if profile.sequence is not None:
+        return "sequence"
     return "tabular" if profile.table is not None else profile.kind
 
 
@@ -692,7 +759,7 @@ def _choose_technique(asked: str, profile: Profile, rec: Recommendation) -> str:
     if not trainable:
         raise ConfigError(
             f"{profile.source}: {profile.kind} data calls for {rec.top.name} "
-            f"({rec.task}); dladvisor trains models on tables and images so far - "
+            f"({rec.task}); dladvisor trains models on tables, images and sequences so far - "
             "`dladvisor recommend` explains the choice"
         )
     if rec.task not in _TASKS_TRAINED:
