@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from dladvisor.errors import ConfigError, DataError
-from dladvisor.models.schema import TargetSpec
-from dladvisor.recommender.profile import Profile, label_text
+from dladvisor.errors import ConfigError
+from dladvisor.models.schema import TargetSpec, annotation_targets
+from dladvisor.recommender.profile import Profile
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from dladvisor.data.images import ImageDataset
@@ -88,22 +88,9 @@ class ImageSchema:
         Raises:
             DataError: the dataset lacks the target annotation.
         """
-        table = dataset.annotations
-        if table is None or self.target.name not in table.column_names:
-            raise DataError(
-                f"{dataset.path}: no annotation {self.target.name!r} for the images; the "
-                "model needs the labels it was trained with"
-            )
-        values = table.column(self.target.name).to_pylist()
-        if self.target.is_classification:
-            index = {label: i for i, label in enumerate(self.target.classes)}
-            keys = [None if v is None else label_text(v) for v in values]
-            positions = np.array([i for i, k in enumerate(keys) if k in index], dtype=np.int64)
-            y = np.array([index[keys[i]] for i in positions], dtype=np.int64)
-            return positions, y
-        numbers = np.array([np.nan if v is None else float(v) for v in values], dtype=np.float64)
-        positions = np.flatnonzero(np.isfinite(numbers))
-        return positions.astype(np.int64), numbers[positions]
+        return annotation_targets(
+            self.target, dataset.annotations, source=str(dataset.path), what="images"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {

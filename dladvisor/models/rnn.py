@@ -42,9 +42,9 @@ dense_units        ``dense_units``: 0 (none), 32, 64 - a ReLU  32
 embedding_dim      ``embedding_dim``: 32, 64, 128 (text only)  64
 lookback           ``lookback``: series with no lookback in    the middle choice
                    the schema: among ``lookback_choices``
-                   (default :func:`~dladvisor.models.
-                   sequence_schema.lookback_choices` of the
-                   schema's series)
+                   (default :func:`~dladvisor.tuning.
+                   windows.lookback_choices` of the
+                   training steps)
 optimizer          ``optimizer``: adam, adamw, sgd (momentum   adam
                    0.9, Nesterov), rmsprop; gradients are
                    clipped to norm 1 (recurrent networks'
@@ -112,7 +112,8 @@ from dladvisor.models.layers import (
     StandardiseSteps,
     StepMask,
 )
-from dladvisor.models.sequence_schema import SequenceSchema, lookback_choices
+from dladvisor.models.sequence_schema import SequenceSchema
+from dladvisor.tuning.windows import lookback_choices
 
 __all__ = [
     "BATCH_SIZES",
@@ -207,7 +208,8 @@ class RNNHyperModel(keras_tuner.HyperModel):
             schema's length.
         lookback_choices: series with no lookback in the schema: the lookbacks to try
             (each at least 1; the middle one is the default). ``None``: :func:`~dladvisor.
-            models.sequence_schema.lookback_choices` of ``series_steps`` and the horizon.
+            tuning.windows.lookback_choices` of ``series_steps`` (training steps: no
+            validation or test part taken off) and the horizon.
         series_steps: series with no lookback and no ``lookback_choices``: the training
             steps of the series, which bound the lookbacks tried; ``None``: ``n_train``
             plus the horizon.
@@ -248,7 +250,8 @@ class RNNHyperModel(keras_tuner.HyperModel):
         ConfigError: a setting is out of range; the schema is not a SequenceSchema; the
             statistics, texts or lookbacks given do not fit the schema's form, or the
             regression statistics are missing.
-        DataError: the texts for the vocabulary hold no token.
+        DataError: the texts for the vocabulary hold no token; ``series_steps`` too few
+            for one window of a lookback of 1.
     """
 
     def __init__(
@@ -399,7 +402,7 @@ class RNNHyperModel(keras_tuner.HyperModel):
             return ()
         if choices is None:
             steps = series_steps or self.n_train + schema.horizon
-            return tuple(lookback_choices(steps, schema.horizon))
+            return lookback_choices(steps, horizon=schema.horizon, validation=0.0, test=0.0)
         checked = []
         for value in choices:
             check_int("each of lookback_choices", value, 1)
@@ -484,7 +487,7 @@ class RNNHyperModel(keras_tuner.HyperModel):
           ``(N, lookback, F)`` with ``y`` ``(N, horizon)``, or texts ``(N,)``; a list of
           texts too), with ``y`` the targets; it is batched by the batch size;
         - series: an object with a method ``windows(lookback) -> (X, Y)`` (as
-          :class:`~dladvisor.models.sequence_schema.SeriesWindows`), with no ``y``: the
+          :class:`~dladvisor.tuning.windows.SeriesWindows`), with no ``y``: the
           windows of the trial's lookback are made from it;
         - data that batches itself (a ``tf.data.Dataset``, a ``keras.utils.PyDataset``),
           with no ``y``.
@@ -499,6 +502,7 @@ class RNNHyperModel(keras_tuner.HyperModel):
         Raises:
             ConfigError: a windows object with targets besides, or windows of another
                 lookback than the model's.
+            DataError: a windows object makes no window of the trial's lookback.
         """
         args = list(args)
         x = args.pop(0) if args else kwargs.pop("x", None)
@@ -512,7 +516,7 @@ class RNNHyperModel(keras_tuner.HyperModel):
         if _has_windows(x):
             if y is not None:
                 raise ConfigError("a windows object makes its own targets; pass y=None with it")
-            x, y = x.windows(lookback)
+            x, y = self._cut(x, lookback, "x")
         x = self._as_input(x, lookback, "x")
         if not batches_itself(x):
             kwargs["batch_size"] = batch_size
@@ -524,13 +528,24 @@ class RNNHyperModel(keras_tuner.HyperModel):
                         "validation_data with a windows object must be (windows, None); it "
                         "makes its own targets"
                     )
-                kwargs["validation_data"] = validation[0].windows(lookback)
+                kwargs["validation_data"] = self._cut(validation[0], lookback, "validation_data")
             else:
                 kwargs["validation_data"] = (
                     self._as_input(validation[0], lookback, "validation_data"),
                     *validation[1:],
                 )
         return model.fit(x, y, *args, **kwargs)
+
+    def _cut(self, windows: Any, lookback: int, where: str) -> tuple[Any, Any]:
+        """The windows object's ``(X, Y)`` for ``lookback``; at least one window."""
+        x, y = windows.windows(lookback)
+        if len(x) == 0:
+            raise DataError(
+                f"{where}: no window of {lookback} steps plus {self.schema.horizon} to "
+                "forecast fits this part of the series (with a known target); use a smaller "
+                "lookback or horizon, or a longer series"
+            )
+        return x, y
 
     def _as_input(self, x: Any, lookback: int | None, where: str) -> Any:
         if self.schema.form == "text" and isinstance(x, (list, tuple)):

@@ -23,13 +23,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from dladvisor.errors import ConfigError, DataError
-from dladvisor.recommender.profile import Profile
+from dladvisor.recommender.profile import Profile, label_text
 
 __all__ = [
     "FEATURE_KINDS",
     "FeatureSpec",
     "TableSchema",
     "TargetSpec",
+    "annotation_targets",
 ]
 
 #: How a column is fed to a model.
@@ -261,3 +262,41 @@ def _texts(column: pa.ChunkedArray) -> np.ndarray:
     if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
         return np.array(pc.fill_null(column, "").to_pylist(), dtype=object)
     return np.array(["" if v is None else str(v) for v in column.to_pylist()], dtype=object)
+
+
+def annotation_targets(
+    target: TargetSpec, annotations: "pa.Table | None", *, source: str, what: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """The examples that have a ``target`` value in ``annotations``, and those values.
+
+    For data whose targets come as per-example annotations (images, sequences, texts).
+
+    Args:
+        target: what the model predicts (its name is the annotation column).
+        annotations: one row per example, or None.
+        source: the data's path, for messages.
+        what: what the examples are ("images", "sequences"), for messages.
+
+    Returns:
+        ``(positions, y)``: positions of the examples with a known target, and the
+        targets - class indices into ``target.classes`` (int64; labels not among the
+        classes are left out) or values (float64; NaN and infinity are left out).
+
+    Raises:
+        DataError: the annotation is absent.
+    """
+    if annotations is None or target.name not in annotations.column_names:
+        raise DataError(
+            f"{source}: no annotation {target.name!r} for the {what}; the model needs the "
+            "labels it was trained with"
+        )
+    values = annotations.column(target.name).to_pylist()
+    if target.is_classification:
+        index = {label: i for i, label in enumerate(target.classes)}
+        keys = [None if v is None else label_text(v) for v in values]
+        positions = np.array([i for i, k in enumerate(keys) if k in index], dtype=np.int64)
+        y = np.array([index[keys[i]] for i in positions], dtype=np.int64)
+        return positions, y
+    numbers = np.array([np.nan if v is None else float(v) for v in values], dtype=np.float64)
+    positions = np.flatnonzero(np.isfinite(numbers))
+    return positions.astype(np.int64), numbers[positions]

@@ -6,12 +6,12 @@ It is saved with the model, so prediction prepares new data the same way. Beside
 schema this module holds the NumPy helpers a recurrent model's training needs:
 
 - :func:`channel_statistics`: per-channel mean and spread of training values, NaN
-  ignored (the model standardises its inputs with them);
-- :class:`SeriesWindows`: the (lookback, horizon) windows of one series, for any
-  lookback, restricted to the steps a split allots (so no future step is trained on);
-- :func:`lookback_choices`: the lookbacks worth trying for a series.
+  ignored (the model standardises its inputs with them).
 
-This module imports NumPy and pyarrow only (no Keras).
+A series' windows and the lookbacks worth trying are :mod:`dladvisor.tuning.windows`'
+(:class:`~dladvisor.tuning.windows.SeriesWindows`,
+:func:`~dladvisor.tuning.windows.lookback_choices`). This module imports NumPy and
+pyarrow only (no Keras).
 """
 
 from __future__ import annotations
@@ -23,22 +23,19 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from dladvisor.errors import ConfigError, DataError
-from dladvisor.models.schema import TargetSpec
-from dladvisor.recommender.profile import Profile, label_text
+from dladvisor.models.schema import TargetSpec, annotation_targets
+from dladvisor.recommender.profile import Profile
+from dladvisor.tuning.windows import lookback_choices
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from dladvisor.data.sequences import SequenceDataset
 
 __all__ = [
     "FORMS",
-    "LOOKBACKS_NEEDED",
     "MAX_TEXT_LENGTH",
     "TEXT_LENGTH_QUANTILE",
-    "TYPICAL_LOOKBACK",
     "SequenceSchema",
-    "SeriesWindows",
     "channel_statistics",
-    "lookback_choices",
 ]
 
 #: The forms sequence data takes (as :data:`dladvisor.data.sequences.FORMS`).
@@ -48,15 +45,6 @@ FORMS = ("sequences", "series", "text")
 MAX_TEXT_LENGTH = 400
 #: A text model reads as many tokens as this share of the training texts have at most.
 TEXT_LENGTH_QUANTILE = 0.95
-#: The lookback tried around when neither a season nor the autocorrelation says more.
-TYPICAL_LOOKBACK = 24
-#: A series should hold at least this many lookbacks, so that there are enough windows
-#: to train on; longer lookbacks are not tried.
-LOOKBACKS_NEEDED = 5
-# The autocorrelation's decay lag, as an anchor for lookbacks, is kept within these: a
-# lag of 1 (noise) says little, and one of hundreds (a trend) would make slow trials.
-_MIN_DECAY_ANCHOR = 8
-_MAX_DECAY_ANCHOR = 96
 #: Punctuation stripped before counting tokens: Keras TextVectorization's default.
 _PUNCTUATION = r"""[!"#$%&()\*\+,\-\./:;<=>?@\[\\\]^_`{|}~']"""
 
@@ -201,11 +189,16 @@ class SequenceSchema:
             )
             steps = summary.length_max
             if lookback is None:
-                lookback_hints = {
-                    "autocorrelation_lag": summary.autocorrelation_lag,
-                    "season": getattr(summary, "season", None),
-                }
-                shortest = min(lookback_choices(steps, horizon, **lookback_hints))
+                try:
+                    choices = lookback_choices(
+                        steps,
+                        horizon=horizon,
+                        season=getattr(summary, "season", None),
+                        autocorrelation_lag=summary.autocorrelation_lag,
+                    )
+                except DataError as error:
+                    raise DataError(f"{profile.source}: {error}") from None
+                shortest = min(choices)
             else:
                 shortest = lookback
             if steps < shortest + horizon:
@@ -245,7 +238,8 @@ class SequenceSchema:
         Returns:
             sequences: float32 values shaped (N, T, F) with the schema's channels (NaN
             for missing values and padding); series: float32 values shaped (steps, F),
-            one row per time step (cut into windows by :class:`SeriesWindows`); text:
+            one row per time step (cut into windows by
+            :class:`~dladvisor.tuning.windows.SeriesWindows`); text:
             the texts as an object array of ``str`` shaped (N,).
 
         Raises:
@@ -292,24 +286,12 @@ class SequenceSchema:
         """
         if self.form == "series":
             raise ConfigError(
-                "a series' targets are the future values of its windows; use SeriesWindows"
+                "a series' targets are the future values of its windows; use "
+                "dladvisor.tuning.windows.SeriesWindows"
             )
-        table = dataset.annotations
-        if table is None or self.target.name not in table.column_names:
-            raise DataError(
-                f"{dataset.path}: no annotation {self.target.name!r} for the {self.form}; "
-                "the model needs the labels it was trained with"
-            )
-        values = table.column(self.target.name).to_pylist()
-        if self.target.is_classification:
-            index = {label: i for i, label in enumerate(self.target.classes)}
-            keys = [None if v is None else label_text(v) for v in values]
-            positions = np.array([i for i, k in enumerate(keys) if k in index], dtype=np.int64)
-            y = np.array([index[keys[i]] for i in positions], dtype=np.int64)
-            return positions, y
-        numbers = np.array([np.nan if v is None else float(v) for v in values], dtype=np.float64)
-        positions = np.flatnonzero(np.isfinite(numbers))
-        return positions.astype(np.int64), numbers[positions]
+        return annotation_targets(
+            self.target, dataset.annotations, source=str(dataset.path), what=self.form
+        )
 
     # -- serialisation -----------------------------------------------------------------
 
@@ -423,117 +405,3 @@ def channel_statistics(values: np.ndarray) -> tuple[list[float], list[float]]:
     std = np.sqrt(var)
     std = np.where(std > 1e-12 * np.maximum(1.0, np.abs(mean)), std, 1.0)
     return [float(m) for m in mean], [float(s) for s in std]
-
-
-def lookback_choices(
-    steps: int,
-    horizon: int = 1,
-    *,
-    autocorrelation_lag: int | None = None,
-    season: int | None = None,
-) -> list[int]:
-    """The lookbacks worth trying on a series of ``steps`` steps, shortest first.
-
-    Around an anchor - the season (``SequenceSummary.season``: steps per cycle) when
-    there is one, else the lag where the autocorrelation decays
-    (``SequenceSummary.autocorrelation_lag``) kept within 8-96 steps, else
-    :data:`TYPICAL_LOOKBACK` - half of it, it and twice it, each at least 2 and at most
-    what leaves :data:`LOOKBACKS_NEEDED` lookbacks of data (``(steps - horizon) // 5``).
-    The middle choice is the search's default.
-
-    Examples: 144 monthly steps with a season of 12 -> [6, 12, 24]; 60 steps and no
-    hint -> [11] (no choice fits: the longest that does).
-    """
-    if season:
-        anchor = int(season)
-    elif autocorrelation_lag:
-        anchor = min(_MAX_DECAY_ANCHOR, max(_MIN_DECAY_ANCHOR, int(autocorrelation_lag)))
-    else:
-        anchor = TYPICAL_LOOKBACK
-    cap = max(2, (steps - horizon) // LOOKBACKS_NEEDED)
-    choices = sorted({c for c in (max(2, anchor // 2), max(2, anchor), 2 * anchor) if c <= cap})
-    return choices or [cap]
-
-
-@dataclass(frozen=True)
-class SeriesWindows:
-    """The windows of one series: for a lookback L, inputs of L steps and the next steps
-    of the target channel.
-
-    A window forecasting from step ``t`` (its first target step) has the inputs
-    ``values[t - L : t]`` (every channel) and the targets
-    ``values[t : t + horizon, target_channel]``. Only windows whose target steps lie in
-    ``[start, stop)`` are made, so a split in time hands training, validation and test
-    each their own target steps; a validation window may look back on training steps,
-    which is what a forecast does. Windows with a missing target value are left out;
-    missing input values stay NaN (the model fills them).
-
-    :meth:`windows` is what :meth:`RNNHyperModel.fit
-    <dladvisor.models.rnn.RNNHyperModel.fit>` calls with each trial's lookback.
-
-    Attributes:
-        values: the series, float32 shaped (steps, F), as :meth:`SequenceSchema.inputs`.
-        target_channel: index of the channel forecast.
-        horizon: steps forecast.
-        start: the first step a window may forecast.
-        stop: the end (exclusive) of the steps forecast; ``None``: the series' end.
-    """
-
-    values: np.ndarray
-    target_channel: int
-    horizon: int = 1
-    start: int = 0
-    stop: int | None = None
-
-    def __post_init__(self) -> None:
-        if np.ndim(self.values) != 2:
-            raise DataError(
-                f"a series must be shaped (steps, channels); received {np.shape(self.values)}"
-            )
-        if not 0 <= self.target_channel < np.shape(self.values)[1]:
-            raise ConfigError(
-                f"target_channel must index the {np.shape(self.values)[1]} channel(s); "
-                f"received {self.target_channel}"
-            )
-        if self.horizon < 1 or self.start < 0:
-            raise ConfigError(
-                f"horizon must be at least 1 and start at least 0; received {self.horizon} "
-                f"and {self.start}"
-            )
-
-    def starts(self, lookback: int) -> np.ndarray:
-        """The first target step of every window of ``lookback`` steps, in time order."""
-        if lookback < 1:
-            raise ConfigError(f"lookback must be at least 1; received {lookback}")
-        steps = len(self.values)
-        stop = steps if self.stop is None else min(self.stop, steps)
-        first = max(self.start, lookback)
-        starts = np.arange(first, stop - self.horizon + 1, dtype=np.int64)
-        if starts.size:
-            target = self.values[:, self.target_channel]
-            futures = np.lib.stride_tricks.sliding_window_view(target, self.horizon)[starts]
-            starts = starts[np.isfinite(futures).all(axis=1)]
-        return starts
-
-    def windows(self, lookback: int) -> tuple[np.ndarray, np.ndarray]:
-        """``(X, Y)``: inputs float32 (n, lookback, F) and targets float32 (n, horizon).
-
-        Raises:
-            DataError: no window fits (the part is shorter than lookback + horizon).
-        """
-        starts = self.starts(lookback)
-        if starts.size == 0:
-            span = (self.stop if self.stop is not None else len(self.values)) - self.start
-            raise DataError(
-                f"no window of {lookback} steps plus {self.horizon} to forecast fits this "
-                f"part of the series ({span} steps from step {self.start}); use a smaller "
-                "lookback or horizon, or a longer series"
-            )
-        values = np.asarray(self.values, dtype=np.float32)
-        view = np.lib.stride_tricks.sliding_window_view(values, lookback, axis=0)
-        x = np.ascontiguousarray(np.moveaxis(view[starts - lookback], 2, 1))
-        futures = np.lib.stride_tricks.sliding_window_view(
-            values[:, self.target_channel], self.horizon
-        )
-        y = np.ascontiguousarray(futures[starts])
-        return x, y

@@ -6,7 +6,8 @@ train, validation and test *target ranges* in time order, so no future step is t
 on: a window belongs to the part that holds all of its targets, and its inputs may reach
 back before the part's start (the lookback context, already known at forecast time).
 :func:`make_windows` cuts the windows of one range, vectorised; :class:`SeriesWindows`
-memoises them per lookback for model builders that tune the lookback;
+memoises them per lookback for model builders that tune the lookback (leaving out the
+windows with a missing target value, which nothing can be trained or scored on);
 :func:`lookback_choices` proposes the lookbacks to tune. This module imports NumPy only.
 """
 
@@ -86,10 +87,16 @@ class TimeSplit:
         return _window_count(start, stop, lookback or self.lookback, self.horizon, stride)
 
     def windows(
-        self, values: np.ndarray, name: str, *, target_index: int = 0, stride: int = 1
+        self,
+        values: np.ndarray,
+        name: str,
+        *,
+        target_index: int = 0,
+        stride: int = 1,
+        skip_missing_targets: bool = True,
     ) -> "SeriesWindows":
         """The windows of the part ``name`` of ``values`` (the series this split was made
-        for, shaped (T, F)), ready to be cut for any lookback."""
+        for, shaped (T, F)), ready to be cut for any lookback (see :class:`SeriesWindows`)."""
         start, stop = self.part(name)
         return SeriesWindows(
             values,
@@ -98,6 +105,7 @@ class TimeSplit:
             start=start,
             stop=stop,
             stride=stride,
+            skip_missing_targets=skip_missing_targets,
         )
 
 
@@ -221,6 +229,7 @@ def make_windows(
     start: int,
     stop: int,
     stride: int = 1,
+    skip_missing_targets: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Cut the forecasting windows whose targets lie in ``[start, stop)``.
 
@@ -228,7 +237,9 @@ def make_windows(
     ``values[t - lookback:t]`` (every channel), its targets
     ``values[t:t + horizon, target_index]``. Every ``t`` with ``start <= t``,
     ``t + horizon <= stop`` and ``t >= lookback`` (inputs inside the series) is taken,
-    from the first on, every ``stride`` steps. NaN values are kept as they are.
+    from the first on, every ``stride`` steps. NaN values are kept as they are, unless
+    ``skip_missing_targets`` leaves out the windows with a missing (NaN) target value;
+    missing input values always stay NaN (a model fills them).
 
     Args:
         values: the series shaped (T, F) (a 1-D series is one channel).
@@ -238,6 +249,7 @@ def make_windows(
         start: the first step a target may be.
         stop: one past the last step a target may be (at most T).
         stride: steps between the first targets of consecutive windows.
+        skip_missing_targets: leave out the windows with a NaN among their targets.
 
     Returns:
         ``(X, Y)``: float32 arrays shaped (n, lookback, F) and (n, horizon); n may be 0.
@@ -252,11 +264,7 @@ def make_windows(
     horizon = _steps("horizon", horizon)
     stride = _steps("stride", stride)
     target_index = _channel(target_index, channels)
-    if not 0 <= start <= stop <= steps:
-        raise ConfigError(
-            f"window range [{start}, {stop}) is not within the series' {steps:,} steps; pass "
-            "0 <= start <= stop <= T"
-        )
+    _check_range(start, stop, steps)
     n = _window_count(start, stop, lookback, horizon, stride)
     if n == 0:
         return (
@@ -265,14 +273,41 @@ def make_windows(
         )
     first = max(start, lookback)
     last = first + (n - 1) * stride  # the first target of the last window
-    sliding = np.lib.stride_tricks.sliding_window_view
     # Views over only the steps the windows touch; the one copy is the float32 output.
+    sliding = np.lib.stride_tricks.sliding_window_view
     inputs = sliding(values[first - lookback : last], lookback, axis=0)[::stride]
-    targets = sliding(values[first : last + horizon, target_index], horizon)[::stride]
+    targets = _target_views(values, target_index, horizon, first, n, stride)
+    if skip_missing_targets:
+        known = _known_targets(targets)
+        if not known.all():
+            inputs, targets = inputs[known], targets[known]
     # sliding_window_view puts the window axis last: (n, F, lookback) -> (n, lookback, F).
     x = np.ascontiguousarray(inputs.transpose(0, 2, 1), dtype=np.float32)
     y = np.ascontiguousarray(targets, dtype=np.float32)
     return x, y
+
+
+def _target_views(
+    values: np.ndarray, target_index: int, horizon: int, first: int, n: int, stride: int
+) -> np.ndarray:
+    """The targets of ``n`` (at least 1) windows whose first targets are ``first``,
+    ``first + stride``, ...: a view over ``values`` shaped (n, horizon), no copy."""
+    last = first + (n - 1) * stride  # the first target of the last window
+    target = values[first : last + horizon, target_index]
+    return np.lib.stride_tricks.sliding_window_view(target, horizon)[::stride]
+
+
+def _known_targets(targets: np.ndarray) -> np.ndarray:
+    """Which windows' targets, shaped (n, horizon), are all known (no NaN)."""
+    return np.isfinite(targets).all(axis=1)
+
+
+def _check_range(start: int, stop: int, steps: int) -> None:
+    if not 0 <= start <= stop <= steps:
+        raise ConfigError(
+            f"window range [{start}, {stop}) is not within the series' {steps:,} steps; pass "
+            "0 <= start <= stop <= T"
+        )
 
 
 def _as_series(values: np.ndarray) -> np.ndarray:
@@ -303,14 +338,20 @@ class SeriesWindows:
     """The windows of one target range of a series, cut once per lookback.
 
     Model builders call :meth:`windows` in every trial when the lookback is a
-    hyperparameter; each lookback is cut once and kept (read-only) for later trials.
+    hyperparameter (:meth:`RNNHyperModel.fit <dladvisor.models.rnn.RNNHyperModel.fit>`
+    takes this object and cuts the trial's lookback); each lookback is cut once and kept
+    (read-only) for later trials. A split in time gives training, validation and test
+    each their own target range; a later part's windows look back on the steps before it,
+    which is what a forecast does. Windows with a missing (NaN) target value are left out
+    by default; missing input values stay NaN (the model fills them).
 
     Attributes:
         values: the series, (T, F) (not copied).
         target_index: the channel forecast.
         horizon: target steps per window.
         start, stop: the range ``[start, stop)`` that targets lie in.
-        stride: steps between consecutive windows.
+        stride: steps between consecutive windows (before any are left out).
+        skip_missing_targets: whether windows with a NaN among their targets are left out.
     """
 
     def __init__(
@@ -322,29 +363,35 @@ class SeriesWindows:
         start: int,
         stop: int,
         stride: int = 1,
+        skip_missing_targets: bool = True,
     ) -> None:
         self.values = _as_series(values)
         self.target_index = _channel(target_index, self.values.shape[1])
         self.horizon = _steps("horizon", horizon)
         self.stride = _steps("stride", stride)
-        if not 0 <= start <= stop <= len(self.values):
-            raise ConfigError(
-                f"window range [{start}, {stop}) is not within the series' "
-                f"{len(self.values):,} steps; pass 0 <= start <= stop <= T"
-            )
+        _check_range(start, stop, len(self.values))
         self.start, self.stop = int(start), int(stop)
+        self.skip_missing_targets = bool(skip_missing_targets)
         self._cut: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     def __repr__(self) -> str:
         return (
             f"SeriesWindows(steps={len(self.values)}, target_index={self.target_index}, "
-            f"horizon={self.horizon}, start={self.start}, stop={self.stop}, stride={self.stride})"
+            f"horizon={self.horizon}, start={self.start}, stop={self.stop}, stride={self.stride}, "
+            f"skip_missing_targets={self.skip_missing_targets})"
         )
 
     def count(self, lookback: int) -> int:
         """How many windows ``lookback`` gives, without cutting them."""
         lookback = _steps("lookback", lookback)
-        return _window_count(self.start, self.stop, lookback, self.horizon, self.stride)
+        if lookback in self._cut:
+            return len(self._cut[lookback][1])
+        n = _window_count(self.start, self.stop, lookback, self.horizon, self.stride)
+        if n == 0 or not self.skip_missing_targets:
+            return n
+        first = max(self.start, lookback)
+        targets = _target_views(self.values, self.target_index, self.horizon, first, n, self.stride)
+        return int(_known_targets(targets).sum())
 
     def windows(self, lookback: int) -> tuple[np.ndarray, np.ndarray]:
         """``(X, Y)`` for ``lookback``, as :func:`make_windows` cuts them; read-only arrays,
@@ -359,6 +406,7 @@ class SeriesWindows:
                 start=self.start,
                 stop=self.stop,
                 stride=self.stride,
+                skip_missing_targets=self.skip_missing_targets,
             )
             # Shared between trials: nobody may change them in place.
             x.flags.writeable = False
@@ -394,7 +442,8 @@ def lookback_choices(
         horizon: steps forecast by a window.
         season: the season length in steps, when one was found.
         autocorrelation_lag: lags until the autocorrelation falls below 0.2.
-        validation: the validation share the series will be split with.
+        validation: the validation share the series will be split with (0, with
+            ``test`` 0, when ``n_steps`` are the training steps already).
         test: the test share the series will be split with.
 
     Raises:

@@ -31,13 +31,9 @@ from dladvisor.models.rnn import (
     fixed_hyperparameters,
 )
 from dladvisor.models.schema import TargetSpec
-from dladvisor.models.sequence_schema import (
-    SequenceSchema,
-    SeriesWindows,
-    channel_statistics,
-    lookback_choices,
-)
+from dladvisor.models.sequence_schema import SequenceSchema, channel_statistics
 from dladvisor.recommender import profile_dataset
+from dladvisor.tuning.windows import SeriesWindows, lookback_choices
 
 CLASSES = {"binary": ("no", "yes"), "multiclass": ("a", "b", "c"), "regression": ()}
 # Small and fast, for tests about something other than the network's size.
@@ -157,6 +153,8 @@ def test_schema_of_a_series_forecasts_its_target_channel(tmp_path):
 
     with pytest.raises(DataError, match="200 steps; a lookback of 190 and a horizon of 20"):
         SequenceSchema.from_profile(profile, dataset, horizon=20, lookback=190)
+    with pytest.raises(DataError, match=r"load\.csv: a series of 200 steps is too short"):
+        SequenceSchema.from_profile(profile, dataset, horizon=150)  # lookbacks tuned
     with pytest.raises(ConfigError, match="horizon must be a whole number"):
         SequenceSchema.from_profile(profile, dataset, horizon=0)
     with pytest.raises(ConfigError, match="apply to a series only"):
@@ -187,26 +185,29 @@ def test_schema_of_texts_reads_their_length(tmp_path):
 def test_series_windows_respect_the_split_and_skip_missing_targets():
     values = np.stack([np.arange(20.0), -np.arange(20.0)], axis=1).astype(np.float32)
     values[12, 0] = np.nan
-    train = SeriesWindows(values, target_channel=0, horizon=2, stop=14)
+    train = SeriesWindows(values, target_index=0, horizon=2, start=0, stop=14)
     x, y = train.windows(4)
     # Targets start at steps 4..12; those reaching step 12 (starts 11, 12) are skipped.
-    assert train.starts(4).tolist() == [4, 5, 6, 7, 8, 9, 10]
+    assert y[:, 0].tolist() == [4, 5, 6, 7, 8, 9, 10] and train.count(4) == 7
     assert x.shape == (7, 4, 2) and y.shape == (7, 2)
     np.testing.assert_array_equal(x[0, :, 0], [0, 1, 2, 3])
     np.testing.assert_array_equal(y[0], [4, 5])
     np.testing.assert_array_equal(x[-1, :, 1], [-6, -7, -8, -9])
     # Validation forecasts its own steps but looks back on the training ones.
-    validation = SeriesWindows(values, target_channel=0, horizon=2, start=14)
-    assert validation.starts(10).tolist() == [14, 15, 16, 17, 18]
-    with pytest.raises(DataError, match="no window of 30 steps"):
-        validation.windows(30)
+    validation = SeriesWindows(values, target_index=0, horizon=2, start=14, stop=20)
+    assert validation.windows(10)[1][:, 0].tolist() == [14, 15, 16, 17, 18]
+    assert validation.count(30) == 0 and validation.windows(30)[0].shape == (0, 30, 2)
 
 
-def test_lookback_choices_and_channel_statistics():
-    assert lookback_choices(144, 1, season=12) == [6, 12, 24]
-    assert lookback_choices(1000, 1) == [12, 24, 48]
-    assert lookback_choices(1000, 1, autocorrelation_lag=400) == [48, 96, 192]
-    assert lookback_choices(60, 1) == [11]
+def test_default_lookbacks_come_from_the_training_steps_and_channel_statistics():
+    # n_train (64 windows) plus the horizon (3) are the training steps: nothing is taken
+    # off them for validation or test.
+    stats = {"channel_mean": [10.0, 10.0], "channel_std": [2.0, 2.0]}
+    hm = RNNHyperModel(make_schema("series"), n_train=64, **stats)
+    assert hm.lookback_choices == lookback_choices(67, horizon=3, validation=0.0, test=0.0)
+    assert hm.lookback_choices == (6, 12, 24)
+    hm = RNNHyperModel(make_schema("series"), n_train=64, series_steps=1000, **stats)
+    assert hm.lookback_choices == (12, 24, 48)
     values = np.array([[[1.0, 5.0], [3.0, 5.0]], [[np.nan, 5.0], [np.nan, np.nan]]])
     mean, std = channel_statistics(values)
     assert mean == [2.0, 5.0] and std == [1.0, 1.0]  # a constant channel: 1, not 0
@@ -450,8 +451,8 @@ class _Recorder:
 
 def test_fit_cuts_windows_for_the_trials_lookback():
     values = np.stack([np.arange(100.0), np.ones(100)], axis=1).astype(np.float32)
-    train = SeriesWindows(values, target_channel=0, horizon=3, stop=80)
-    validation = SeriesWindows(values, target_channel=0, horizon=3, start=80)
+    train = SeriesWindows(values, target_index=0, horizon=3, start=0, stop=80)
+    validation = SeriesWindows(values, target_index=0, horizon=3, start=80, stop=100)
     hm = hypermodel("series", "regression")
     hp = fixed_hyperparameters({"lookback": 16})
     model = hm.build(hp)
@@ -467,6 +468,9 @@ def test_fit_cuts_windows_for_the_trials_lookback():
         hm.fit(hp, model, train, np.zeros(3))
     with pytest.raises(ConfigError, match="windows of 8 steps, but this trial's model looks"):
         hm.fit(hp, model, *train.windows(8))
+    too_short = SeriesWindows(values, target_index=0, horizon=3, start=90, stop=92)
+    with pytest.raises(DataError, match="validation_data: no window of 16 steps plus 3"):
+        hm.fit(hp, model, train, validation_data=(too_short, None))
 
 
 def test_fit_passes_arrays_and_class_weights():
@@ -494,13 +498,13 @@ def _sine(count: int = 600) -> np.ndarray:
 @pytest.mark.slow
 def test_sine_forecast_beats_the_last_value():
     values = _sine()
-    train = SeriesWindows(values, target_channel=0, horizon=5, stop=480)
-    validation = SeriesWindows(values, target_channel=0, horizon=5, start=480)
+    train = SeriesWindows(values, target_index=0, horizon=5, start=0, stop=480)
+    validation = SeriesWindows(values, target_index=0, horizon=5, start=480, stop=len(values))
     mean, std = channel_statistics(values[:480])
     schema = make_schema("series", channels=("value",), horizon=5)
     hm = RNNHyperModel(
         schema,
-        n_train=len(train.starts(24)),
+        n_train=train.count(24),
         channel_mean=mean,
         channel_std=std,
         lookback_choices=[24],
@@ -547,8 +551,8 @@ def test_two_classes_of_sequences_are_learnt():
 @pytest.mark.filterwarnings("ignore:Skipping variable loading for optimizer")
 def test_hypermodel_runs_inside_a_keras_tuner_search(tmp_path):
     values = _sine(200)
-    train = SeriesWindows(values, target_channel=0, horizon=3, stop=160)
-    validation = SeriesWindows(values, target_channel=0, horizon=3, start=160)
+    train = SeriesWindows(values, target_index=0, horizon=3, start=0, stop=160)
+    validation = SeriesWindows(values, target_index=0, horizon=3, start=160, stop=len(values))
     schema = make_schema("series", channels=("value",))
     hm = RNNHyperModel(
         schema,

@@ -129,6 +129,27 @@ def test_series_windows_are_cut_once_per_lookback():
         first[0][0, 0, 0] = 1.0  # shared between trials: read-only
 
 
+def test_windows_with_a_missing_target_are_skipped_when_asked():
+    values = np.column_stack([np.arange(20.0), -np.arange(20.0)])
+    values[12, 0] = np.nan  # a missing target value
+    values[6, 1] = np.nan  # a missing input value: kept
+    cut = {"target_index": 0, "lookback": 4, "horizon": 2, "start": 0, "stop": 14}
+    x, y = make_windows(values, **cut)
+    assert len(y) == 9 and np.isnan(y).any()  # NaN kept as it is by default
+    x, y = make_windows(values, **cut, skip_missing_targets=True)
+    assert y[:, 0].tolist() == [4, 5, 6, 7, 8, 9, 10]  # origins 11 and 12 reach step 12
+    assert x.shape == (7, 4, 2) and np.isnan(x[:, :, 1]).any()
+    # SeriesWindows (and so TimeSplit.windows) skips them by default, counting the same.
+    windows = SeriesWindows(values, target_index=0, horizon=2, start=0, stop=14)
+    assert windows.count(4) == len(windows.windows(4)[0]) == 7
+    every = SeriesWindows(
+        values, target_index=0, horizon=2, start=0, stop=14, skip_missing_targets=False
+    )
+    assert every.count(4) == len(every.windows(4)[0]) == 9
+    split = time_split(20, lookback=4, horizon=2, validation=0.0, test=0.3)
+    assert split.windows(values, "train").count(4) == 7
+
+
 # -- lookback_choices --------------------------------------------------------------------
 
 
