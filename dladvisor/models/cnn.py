@@ -88,6 +88,7 @@ from dladvisor.models.layers import Destandardise
 from dladvisor.models.common import (
     LEARNING_RATE_RANGE,
     OPTIMIZERS,
+    batch_size_choice,
     batches_itself,
     check_class_weight,
     check_int,
@@ -560,11 +561,7 @@ class CNNHyperModel(keras_tuner.HyperModel):
     def _batch_size(self, hp: keras_tuner.HyperParameters) -> int:
         if self.batch_size is not None:
             return self.batch_size
-        # At least four steps an epoch on small data; 16 stays so there is a choice.
-        limit = max(BATCH_SIZES[0], self.n_train // 4)
-        sizes = [size for size in BATCH_SIZES if size <= limit]
-        default = 64 if 64 in sizes else sizes[-1]
-        return hp.Choice("batch_size", sizes, default=default)
+        return batch_size_choice(hp, BATCH_SIZES, self.n_train, default=64)
 
     def _epochs(self, hp: keras_tuner.HyperParameters) -> int:
         if self.epochs is not None:

@@ -20,6 +20,7 @@ from dladvisor.models.schema import TargetSpec
 __all__ = [
     "LEARNING_RATE_RANGE",
     "OPTIMIZERS",
+    "batch_size_choice",
     "batches_itself",
     "check_class_weight",
     "check_int",
@@ -176,3 +177,16 @@ def batches_itself(x: Any) -> bool:
     return (
         isinstance(x, keras.utils.PyDataset) or hasattr(x, "element_spec") or inspect.isgenerator(x)
     )
+
+
+def batch_size_choice(
+    hp: keras_tuner.HyperParameters, sizes: tuple[int, ...], rows: int, *, default: int
+) -> int:
+    """The ``batch_size`` hyperparameter: ``sizes`` up to a quarter of the training rows.
+
+    At least four steps an epoch on small data; the smallest size is always kept so there
+    is a choice. ``default`` is used when it is left, else the largest size kept.
+    """
+    limit = max(sizes[0], rows // 4)
+    kept = [size for size in sizes if size <= limit]
+    return hp.Choice("batch_size", kept, default=default if default in kept else kept[-1])

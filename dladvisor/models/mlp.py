@@ -49,6 +49,7 @@ from dladvisor.errors import ConfigError
 from dladvisor.models.common import (
     LEARNING_RATE_RANGE,
     OPTIMIZERS,
+    batch_size_choice,
     batches_itself,
     check_class_weight,
     check_int,
@@ -337,11 +338,7 @@ class MLPHyperModel(keras_tuner.HyperModel):
     def _batch_size(self, hp: keras_tuner.HyperParameters) -> int:
         if self.batch_size is not None:
             return self.batch_size
-        # At least four steps an epoch on small data; 16 stays so there is a choice.
-        limit = max(BATCH_SIZES[0], self.stats.rows // 4)
-        sizes = [size for size in BATCH_SIZES if size <= limit]
-        default = 32 if 32 in sizes else sizes[-1]
-        return hp.Choice("batch_size", sizes, default=default)
+        return batch_size_choice(hp, BATCH_SIZES, self.stats.rows, default=32)
 
     def _epochs(self, hp: keras_tuner.HyperParameters) -> int:
         if self.epochs is not None:
