@@ -601,19 +601,7 @@ def _profile_series(dataset: SequenceDataset, target: str | None, guess_target: 
         season=season[0] if season is not None else None,
         autocorrelation_lag=lag,
     )
-    return Profile(
-        source=str(path),
-        name=dataset.name,
-        kind="sequence",
-        readings=_readings(dataset),
-        samples=rows,
-        target=target_profile,
-        target_note=note,
-        sequence=summary,
-        alerts=tuple(alerts),
-        sampling=tuple(sampling_notes),
-        read_notes=dataset.notes,
-    )
+    return _profile(dataset, path, rows, target_profile, note, summary, alerts, sampling_notes)
 
 
 # -- many sequences ------------------------------------------------------------------
@@ -711,19 +699,7 @@ def _profile_many(dataset: SequenceDataset, target: str | None, guess_target: bo
         autocorrelation_lag=lag,
         per_step_target=per_step and target_profile is not None,
     )
-    return Profile(
-        source=str(path),
-        name=dataset.name,
-        kind="sequence",
-        readings=_readings(dataset),
-        samples=count,
-        target=target_profile,
-        target_note=note,
-        sequence=summary,
-        alerts=tuple(alerts),
-        sampling=tuple(sampling_notes),
-        read_notes=dataset.notes,
-    )
+    return _profile(dataset, path, count, target_profile, note, summary, alerts, sampling_notes)
 
 
 # -- texts ---------------------------------------------------------------------------
@@ -790,16 +766,21 @@ def _profile_text(dataset: SequenceDataset, target: str | None, guess_target: bo
         channels=1,
         vocabulary_size=vocabulary,
     )
+    return _profile(dataset, path, count, target_profile, note, summary, alerts, sampling_notes)
+
+
+def _profile(dataset, path, samples, target, note, summary, alerts, sampling) -> Profile:
+    """The Profile of sequence data, whatever its form."""
     return Profile(
         source=str(path),
         name=dataset.name,
         kind="sequence",
         readings=_readings(dataset),
-        samples=count,
-        target=target_profile,
+        samples=samples,
+        target=target,
         target_note=note,
         sequence=summary,
         alerts=tuple(alerts),
-        sampling=tuple(sampling_notes),
+        sampling=tuple(sampling),
         read_notes=dataset.notes,
     )
