@@ -537,6 +537,12 @@ def _profile_series(dataset: SequenceDataset, target: str | None, guess_target: 
     acf = autocorrelation(values, min(rows // 2, MAX_LAG))
     lag, bounded = _decay_lag(acf)
     season = _season(acf)
+    season_of = ""
+    if season is None and len(values) > 8:
+        # A trend keeps the autocorrelation high at every lag and hides a cycle; the
+        # changes from step to step show it.
+        season = _season(autocorrelation(np.diff(values), min((rows - 1) // 2, MAX_LAG)))
+        season_of = "the step-to-step changes of "
     if bounded:
         alerts.append(
             Alert(
@@ -551,7 +557,7 @@ def _profile_series(dataset: SequenceDataset, target: str | None, guess_target: 
         alerts.append(
             Alert(
                 "seasonality",
-                f"the autocorrelation of {main!r} peaks again at lag {season[0]} "
+                f"the autocorrelation of {season_of}{main!r} peaks again at lag {season[0]} "
                 f"({season[1]:.2f}): a cycle of about {season[0]} steps; look back at "
                 "least one cycle",
                 column=main,

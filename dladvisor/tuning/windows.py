@@ -386,12 +386,22 @@ class SeriesWindows:
         lookback = _steps("lookback", lookback)
         if lookback in self._cut:
             return len(self._cut[lookback][1])
+        return len(self.origins(lookback))
+
+    def origins(self, lookback: int) -> np.ndarray:
+        """The first target step of each window that :meth:`windows` gives for
+        ``lookback``, in order (int64): window ``i`` forecasts steps
+        ``origins[i]`` to ``origins[i] + horizon - 1``."""
+        lookback = _steps("lookback", lookback)
         n = _window_count(self.start, self.stop, lookback, self.horizon, self.stride)
-        if n == 0 or not self.skip_missing_targets:
-            return n
         first = max(self.start, lookback)
-        targets = _target_views(self.values, self.target_index, self.horizon, first, n, self.stride)
-        return int(_known_targets(targets).sum())
+        origins = first + self.stride * np.arange(n, dtype=np.int64)
+        if n and self.skip_missing_targets:
+            targets = _target_views(
+                self.values, self.target_index, self.horizon, first, n, self.stride
+            )
+            origins = origins[_known_targets(targets)]
+        return origins
 
     def windows(self, lookback: int) -> tuple[np.ndarray, np.ndarray]:
         """``(X, Y)`` for ``lookback``, as :func:`make_windows` cuts them; read-only arrays,

@@ -121,6 +121,19 @@ def test_a_trend_that_never_decays_reports_a_lower_bound(tmp_path):
     assert "slow_decay" in _codes(profile)
 
 
+def test_a_cycle_hidden_by_a_trend_is_found_in_the_changes(tmp_path):
+    # A strong trend keeps the autocorrelation high at every lag; the yearly cycle shows
+    # in the step-to-step changes (synthetic monthly data with the airline's shape).
+    steps = np.arange(144)
+    noise = np.random.default_rng(0).normal(0, 5, 144)
+    values = 100 + 2 * steps + 30 * np.sin(2 * np.pi * steps / 12) + noise
+    months = [f"{2000 + i // 12}-{1 + i % 12:02d}" for i in steps]
+    profile = _series(tmp_path / "monthly.csv", values, months)
+    assert profile.sequence.season == 12
+    alerts = {a.code: a.message for a in profile.alerts}
+    assert "step-to-step changes" in alerts["seasonality"] and "trend" in alerts
+
+
 def test_gaps_in_a_daily_series(tmp_path):
     days = [day for i, day in enumerate(_days(200)) if i not in (10, 11, 12, 150)]
     profile = _series(tmp_path / "gaps.csv", _sine_trend(196), days)
