@@ -13,13 +13,16 @@ import keras
 from keras import ops
 
 __all__ = [
+    "AddLevel",
     "AttentionPooling",
     "Destandardise",
     "ImputeMissing",
+    "LastKnown",
     "MaskedAverage",
     "MaskedTimePooling",
     "StandardiseSteps",
     "StepMask",
+    "SubtractLevel",
 ]
 
 
@@ -348,4 +351,87 @@ class AttentionPooling(keras.layers.Layer):
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update({"units": self.units})
+        return config
+
+
+# -- series ----------------------------------------------------------------------------
+# A forecaster that works relative to the window's last known value ("level") can follow
+# a series past the range of its training values; these layers carry that inside the
+# model, so it still takes raw windows and returns values in the target's units.
+
+
+@keras.saving.register_keras_serializable(package="dladvisor")
+class LastKnown(keras.layers.Layer):
+    """The last known (finite) value of each channel of windows ``(batch, steps, channels)``,
+    ``(batch, channels)``; a channel with no known value in a window takes ``fallback``
+    (its training mean).
+
+    Args:
+        fallback: one value per channel.
+        **kwargs: passed to ``keras.layers.Layer`` (``name``, ``dtype``).
+    """
+
+    def __init__(self, fallback: Sequence[float] = (0.0,), **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.fallback = _per_feature(fallback, "fallback")
+
+    def call(self, inputs: Any) -> Any:
+        inputs = ops.cast(inputs, self.compute_dtype)
+        known = ops.isfinite(inputs)
+        steps = ops.shape(inputs)[1]
+        positions = ops.reshape(ops.cast(ops.arange(steps), self.compute_dtype), (1, -1, 1))
+        latest = ops.argmax(ops.where(known, positions, -ops.ones_like(positions)), axis=1)
+        values = ops.take_along_axis(inputs, ops.expand_dims(latest, 1), axis=1)[:, 0, :]
+        fallback = ops.cast(ops.convert_to_tensor(self.fallback), self.compute_dtype)
+        return ops.where(ops.any(known, axis=1), values, fallback)
+
+    def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple:
+        return (input_shape[0], input_shape[-1])
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update({"fallback": list(self.fallback)})
+        return config
+
+
+@keras.saving.register_keras_serializable(package="dladvisor")
+class SubtractLevel(keras.layers.Layer):
+    """Windows minus their level: ``[x (batch, steps, channels), level (batch, channels)]``
+    -> ``x - level`` at every step (missing values stay missing)."""
+
+    def call(self, inputs: Any) -> Any:
+        x, level = inputs
+        return ops.cast(x, self.compute_dtype) - ops.expand_dims(
+            ops.cast(level, self.compute_dtype), 1
+        )
+
+    def compute_output_shape(self, input_shape: Any) -> tuple:
+        return tuple(input_shape[0])
+
+
+@keras.saving.register_keras_serializable(package="dladvisor")
+class AddLevel(keras.layers.Layer):
+    """Forecasts plus the level of one channel: ``[y (batch, horizon), level (batch,
+    channels)]`` -> ``y + level[:, channel]`` at every step ahead.
+
+    Args:
+        channel: the index of the forecast channel in the level.
+        **kwargs: passed to ``keras.layers.Layer`` (``name``, ``dtype``).
+    """
+
+    def __init__(self, channel: int = 0, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.channel = int(channel)
+
+    def call(self, inputs: Any) -> Any:
+        y, level = inputs
+        level = ops.cast(level, self.compute_dtype)[:, self.channel : self.channel + 1]
+        return ops.cast(y, self.compute_dtype) + level
+
+    def compute_output_shape(self, input_shape: Any) -> tuple:
+        return tuple(input_shape[0])
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update({"channel": self.channel})
         return config

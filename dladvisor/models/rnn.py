@@ -40,6 +40,11 @@ pooling_over_time  ``pooling_over_time``: last (the last       last
 dense_units        ``dense_units``: 0 (none), 32, 64 - a ReLU  32
                    layer before the output
 embedding_dim      ``embedding_dim``: 32, 64, 128 (text only)  64
+level              ``level`` (series only): last - windows     last
+                   and forecasts relative to the window's
+                   last known value, so forecasts follow a
+                   level past the training range; mean -
+                   standardised with the training mean
 lookback           ``lookback``: series with no lookback in    the middle choice
                    the schema: among ``lookback_choices``
                    (default :func:`~dladvisor.tuning.
@@ -106,12 +111,15 @@ from dladvisor.models.common import (
     make_optimizer,
 )
 from dladvisor.models.layers import (
+    AddLevel,
     AttentionPooling,
     Destandardise,
+    LastKnown,
     MaskedAverage,
     MaskedTimePooling,
     StandardiseSteps,
     StepMask,
+    SubtractLevel,
 )
 from dladvisor.models.sequence_schema import SequenceSchema
 from dladvisor.tuning.windows import lookback_choices
@@ -158,6 +166,9 @@ CONV_POOL = 4
 CONV_FRONT_FROM = 200
 #: How the recurrent layers' outputs become one vector.
 POOLINGS_OVER_TIME = ("last", "average", "attention")
+#: How a series' windows are scaled: relative to their last known value, or to the
+#: training mean.
+LEVELS = ("last", "mean")
 #: Units of the dense layer before the output (0: none).
 DENSE_UNITS_CHOICES = (0, 32, 64)
 #: Size of the text embedding.
@@ -280,6 +291,7 @@ class RNNHyperModel(keras_tuner.HyperModel):
         conv_filters: int | None = None,
         conv_kernel: int | None = None,
         pooling_over_time: str | None = None,
+        level: str | None = None,
         dense_units: int | None = None,
         embedding_dim: int | None = None,
         optimizer: str | None = None,
@@ -335,6 +347,7 @@ class RNNHyperModel(keras_tuner.HyperModel):
         for setting, value, names in (
             ("cell", cell, CELLS),
             ("pooling_over_time", pooling_over_time, POOLINGS_OVER_TIME),
+            ("level", level, LEVELS),
             ("optimizer", optimizer, OPTIMIZERS),
         ):
             if value is not None and value not in names:
@@ -378,6 +391,9 @@ class RNNHyperModel(keras_tuner.HyperModel):
         self.conv_filters = conv_filters
         self.conv_kernel = conv_kernel
         self.pooling_over_time = pooling_over_time
+        if level is not None and schema.form != "series":
+            raise ConfigError(f"level applies to a series; the schema is of {schema.form}")
+        self.level = level
         self.dense_units = dense_units
         self.embedding_dim = embedding_dim
         self.optimizer = optimizer
@@ -420,7 +436,7 @@ class RNNHyperModel(keras_tuner.HyperModel):
         The batch size and epochs are registered here too, although :meth:`fit` uses
         them, so the whole space is known after one build.
         """
-        inputs, x, mask = self._front(hp)
+        inputs, x, mask, level = self._front(hp)
         if self._conv_front(hp):
             # The choices exist only with the front end on; the scope tells the tuner so.
             if self.conv_front is None:
@@ -468,7 +484,7 @@ class RNNHyperModel(keras_tuner.HyperModel):
             x = keras.layers.Dense(dense_units, activation="relu", name=f"{_PREFIX}dense")(x)
             if dropout > 0:
                 x = keras.layers.Dropout(dropout, name=f"{_PREFIX}dense_dropout")(x)
-        model = keras.Model(inputs=inputs, outputs=self._head(x), name=self.name)
+        model = keras.Model(inputs=inputs, outputs=self._head(x, level), name=self.name)
 
         optimizer = make_optimizer(self._value(hp, "optimizer"), self._value(hp, "learning_rate"))
         optimizer.clipnorm = _CLIPNORM
@@ -590,6 +606,8 @@ class RNNHyperModel(keras_tuner.HyperModel):
             return hp.Choice("conv_kernel", list(CONV_KERNEL_CHOICES), default=5)
         if name == "pooling_over_time":
             return hp.Choice("pooling_over_time", list(POOLINGS_OVER_TIME), default="last")
+        if name == "level":
+            return hp.Choice("level", list(LEVELS), default="last")
         if name == "dense_units":
             return hp.Choice("dense_units", list(DENSE_UNITS_CHOICES), default=32)
         if name == "embedding_dim":
@@ -646,8 +664,9 @@ class RNNHyperModel(keras_tuner.HyperModel):
     # -- the network -----------------------------------------------------------------
 
     def _front(self, hp: keras_tuner.HyperParameters):
-        """``(inputs, features, mask)``: the raw input, its features per step and which
-        steps hold data."""
+        """``(inputs, features, mask, level)``: the raw input, its features per step,
+        which steps hold data, and (series with ``level`` "last") each window's last
+        known values, which the head adds back; else None."""
         schema = self.schema
         if schema.form == "text":
             inputs = keras.Input(shape=(), dtype="string", name=f"{_PREFIX}texts")
@@ -665,7 +684,7 @@ class RNNHyperModel(keras_tuner.HyperModel):
                 mask_zero=not self._conv_front(hp),
                 name=f"{_PREFIX}embedding",
             )(ids)
-            return inputs, x, mask
+            return inputs, x, mask, None
         steps = self._lookback(hp) if schema.form == "series" else None
         name = "windows" if schema.form == "series" else "sequences"
         inputs = keras.Input(
@@ -673,14 +692,19 @@ class RNNHyperModel(keras_tuner.HyperModel):
         )
         mask = StepMask(name=f"{_PREFIX}step_mask")(inputs)
         features = len(schema.channels)
+        mean = self.channel_mean or [0.0] * features
+        level = None
+        values = inputs
+        if schema.form == "series" and self._value(hp, "level") == "last":
+            level = LastKnown(fallback=mean, name=f"{_PREFIX}last_known")(inputs)
+            values = SubtractLevel(name=f"{_PREFIX}subtract_level")([inputs, level])
+            mean = [0.0] * features
         x = StandardiseSteps(
-            mean=self.channel_mean or [0.0] * features,
-            std=self.channel_std or [1.0] * features,
-            name=f"{_PREFIX}standardise",
-        )(inputs)
-        return inputs, x, mask
+            mean=mean, std=self.channel_std or [1.0] * features, name=f"{_PREFIX}standardise"
+        )(values)
+        return inputs, x, mask, level
 
-    def _head(self, x: keras.KerasTensor) -> keras.KerasTensor:
+    def _head(self, x: keras.KerasTensor, level: keras.KerasTensor | None) -> keras.KerasTensor:
         target = self.schema.target
         if target.kind == "binary":
             return keras.layers.Dense(1, activation="sigmoid", name=f"{_PREFIX}output")(x)
@@ -690,7 +714,13 @@ class RNNHyperModel(keras_tuner.HyperModel):
             )(x)
         outputs = self.schema.horizon if self.schema.form == "series" else 1
         z = keras.layers.Dense(outputs, name=f"{_PREFIX}standardised_output")(x)
-        return Destandardise(mean=self.target_mean, std=self.target_std, name=f"{_PREFIX}output")(z)
+        if level is None:
+            return Destandardise(
+                mean=self.target_mean, std=self.target_std, name=f"{_PREFIX}output"
+            )(z)
+        # The change from the window's last known value, in the target's units.
+        change = Destandardise(mean=0.0, std=self.target_std, name=f"{_PREFIX}change")(z)
+        return AddLevel(self.schema.target_channel, name=f"{_PREFIX}output")([change, level])
 
 
 def build_fixed(

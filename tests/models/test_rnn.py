@@ -189,6 +189,7 @@ def test_series_windows_respect_the_split_and_skip_missing_targets():
     x, y = train.windows(4)
     # Targets start at steps 4..12; those reaching step 12 (starts 11, 12) are skipped.
     assert y[:, 0].tolist() == [4, 5, 6, 7, 8, 9, 10] and train.count(4) == 7
+    assert train.origins(4).tolist() == [4, 5, 6, 7, 8, 9, 10]  # each window's first target
     assert x.shape == (7, 4, 2) and y.shape == (7, 2)
     np.testing.assert_array_equal(x[0, :, 0], [0, 1, 2, 3])
     np.testing.assert_array_equal(y[0], [4, 5])
@@ -245,7 +246,7 @@ def test_default_search_space_names_ranges_and_defaults():
     assert set(space) == {
         "lookback", "conv_front", "conv_filters", "conv_kernel", "cell", "num_layers",
         "units", "bidirectional", "dropout", "recurrent_dropout", "pooling_over_time",
-        "dense_units", "optimizer", "learning_rate", "batch_size", "epochs",
+        "dense_units", "optimizer", "learning_rate", "batch_size", "epochs", "level",
     }  # fmt: skip
     assert list(space["cell"].values) == ["lstm", "gru", "simple_rnn"]
     assert (space["num_layers"].min_value, space["num_layers"].max_value) == (1, 3)
@@ -258,7 +259,7 @@ def test_default_search_space_names_ranges_and_defaults():
         "lookback": 8, "conv_front": False, "cell": "lstm", "num_layers": 1, "units": 64,
         "bidirectional": False, "dropout": 0.0, "recurrent_dropout": 0.0,
         "pooling_over_time": "last", "dense_units": 32, "optimizer": "adam",
-        "learning_rate": 1e-3, "batch_size": 16, "epochs": 20,
+        "learning_rate": 1e-3, "batch_size": 16, "epochs": 20, "level": "last",
     }  # fmt: skip
     assert not hp.is_active(space["conv_filters"])
 
@@ -368,7 +369,9 @@ def test_text_model_takes_raw_strings():
 
 
 def test_forecast_outputs_horizon_values_in_the_target_units():
-    hm = hypermodel("series", "regression", lookback_choices=[5], channel_mean=[100.0, 20.0])
+    hm = hypermodel(
+        "series", "regression", lookback_choices=[5], channel_mean=[100.0, 20.0], level="mean"
+    )
     assert (hm.target_mean, hm.target_std) == (100.0, 2.0)  # the target channel's
     model = hm.build(keras_tuner.HyperParameters())
     assert model.input.shape == (None, 5, 2)
@@ -378,6 +381,28 @@ def test_forecast_outputs_horizon_values_in_the_target_units():
     assert out.shape == (4, 3)
     np.testing.assert_allclose(out, 100.0)  # a standardised 0 is the target's mean
     assert isinstance(model.get_layer("rnn_output"), Destandardise)
+
+
+def test_forecasts_relative_to_the_last_known_value_follow_the_level():
+    # level "last": windows and forecasts are taken relative to each window's last known
+    # value, so a network that predicts "no change" forecasts exactly that value, however
+    # far it lies from the training mean.
+    hm = hypermodel("series", "regression", lookback_choices=[4], channel_mean=[100.0, 20.0])
+    model = hm.build(keras_tuner.HyperParameters())
+    assert {"rnn_last_known", "rnn_subtract_level"} <= layer_names(model)
+    last = model.get_layer("rnn_standardised_output")
+    last.set_weights([np.zeros_like(w) for w in last.get_weights()])
+    x = sequences(3, steps=4)
+    x[0, :, 0] = [1.0, 2.0, 3.0, 5000.0]  # far outside the training range
+    x[1, 3, 0] = np.nan  # the last step missing: the one before counts
+    x[2, :, 0] = np.nan  # nothing known: the training mean
+    out = call(model, x)
+    assert out.shape == (3, 3)
+    np.testing.assert_allclose(out[0], 5000.0)
+    np.testing.assert_allclose(out[1], x[1, 2, 0], rtol=1e-6)
+    np.testing.assert_allclose(out[2], 100.0)
+    with pytest.raises(ConfigError, match="level applies to a series"):
+        hypermodel(level="last")
 
 
 # -- checks ----------------------------------------------------------------------------
