@@ -184,7 +184,7 @@ def recommend(path, target, out, encoding, delimiter, task):
     default="auto",
     show_default=True,
     help="Search algorithm (keras-tuner); auto: Hyperband for tables, Bayesian "
-    "optimisation (first trial: the builder's defaults) for images.",
+    "optimisation (first trial: the builder's defaults) for images and sequences.",
 )
 @click.option(
     "--max-epochs",
@@ -199,6 +199,21 @@ def recommend(path, target, out, encoding, delimiter, task):
     metavar="FILE",
     help="A local .weights.h5 file (keras Model.save_weights) to start the CNN from; "
     "layers are matched by name and shape, the others start fresh.",
+)
+@click.option(
+    "--horizon",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    metavar="H",
+    help="A time series: steps forecast at once (the model predicts the next H values).",
+)
+@click.option(
+    "--lookback",
+    type=click.IntRange(min=1),
+    metavar="L",
+    help="A time series: steps each forecast looks back on. Default: tuned among a few "
+    "lengths from the season and autocorrelation the profile finds.",
 )
 @click.option(
     "--cv",
@@ -233,6 +248,8 @@ def train(
     tuner,
     max_epochs,
     init_weights,
+    horizon,
+    lookback,
     cv,
     seed,
     out,
@@ -243,9 +260,12 @@ def train(
 ):
     """Train and tune the recommended model for the data at PATH.
 
-    PATH is a table (an MLP), or images (a CNN): a folder with one sub-folder per class,
-    a CSV of image paths with a label or value column, or an .npy/.npz array. Splits the
-    examples into train, validation and test parts, fits a classical baseline, tunes the
+    PATH is a table (an MLP); images (a CNN): a folder with one sub-folder per class,
+    a CSV of image paths with a label or value column, or an .npy/.npz array; or
+    sequences (an RNN): a time series (a time column and value columns; forecast
+    --horizon steps ahead), labelled sequences (a long table with an id column, a .ts
+    file, an (N, T, F) array) or texts with a label. Splits the examples into train,
+    validation and test parts (a series by time), fits a classical baseline, tunes the
     model with keras-tuner within the time budget, retrains the best configuration,
     scores both on the test part and exports the model. The run directory holds
     model.keras, metadata.json, results.json, leaderboard.csv and report.md.
@@ -254,6 +274,8 @@ def train(
     Examples:
       dladvisor train examples/penguins.csv --target species --time-budget 2m
       dladvisor train photos/ --time-budget 30m
+      dladvisor train sales_by_month.csv --target sales --horizon 12 --time-budget 10m
+      dladvisor train reviews.csv --target sentiment --time-budget 15m
       dladvisor train scans.csv --target diagnosis --time-budget 1h
       dladvisor train sales.parquet --target churned --tuner bayesian --max-trials 30
       dladvisor train --resume runs/sales-20261125-120000 --time-budget 30m
@@ -275,6 +297,8 @@ def train(
         seed=seed,
         max_epochs=max_epochs,
         init_weights=str(init_weights) if init_weights else None,
+        horizon=horizon,
+        lookback=lookback,
     )
     result = train_model(
         path,
@@ -314,14 +338,19 @@ def predict(model, data, out, id_column, encoding, delimiter):
     model was trained on (missing ones are named; extra ones are ignored with a note).
     For a model of images, DATA is an image file, a folder of images, a CSV of image
     paths or an .npy/.npz array; files that cannot be read get an empty prediction and
-    the reason in the error column, and the others are predicted. The output holds the
-    predicted class with one probability per class, or the predicted value.
+    the reason in the error column, and the others are predicted. For a model of
+    sequences or texts, DATA is laid out like the training data (one prediction per
+    sequence or text). For a forecasting model, DATA is the series to continue: the
+    output holds the next H values after its last step (with their timestamps when the
+    series is regular). The output holds the predicted class with one probability per
+    class, or the predicted value.
 
     \b
     Examples:
       dladvisor predict runs/penguins-20261125-120000 examples/penguins.csv
       dladvisor predict runs/sales/model.keras new.csv --id-column customer_id --out scored.csv
       dladvisor predict runs/digits-20261125-120000 new_scans/ --out labels.csv
+      dladvisor predict runs/sales-20261125-120000 sales_by_month.csv --out next_year.csv
     """
     from dladvisor.data import read
     from dladvisor.errors import ConfigError, DataError, DataFileNotFoundError
@@ -351,12 +380,14 @@ def predict(model, data, out, id_column, encoding, delimiter):
     write_predictions(predictions, target)
     for note in notes:
         click.echo(f"note: {for_terminal(note)}", err=True)
-    what = {"image": "images", "sequence": "examples"}.get(
-        getattr(trained.schema, "kind", ""), "rows"
-    )
-    click.echo(
-        f"predicted {predictions.num_rows:,} {what} with {trained.metadata.get('technique')}"
-    )
+    technique = trained.metadata.get("technique")
+    if getattr(trained.schema, "form", None) == "series":
+        click.echo(f"forecast {predictions.num_rows:,} step(s) ahead with {technique}")
+    else:
+        what = {"image": "images", "sequence": "examples"}.get(
+            getattr(trained.schema, "kind", ""), "rows"
+        )
+        click.echo(f"predicted {predictions.num_rows:,} {what} with {technique}")
     click.echo(f"written: {target}")
 
 

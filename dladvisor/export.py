@@ -349,11 +349,6 @@ class TrainedModel:
         from dladvisor.data import Dataset, read
         from dladvisor.data.sequences import SequenceDataset
 
-        if isinstance(self.schema, SequenceSchema) and self.schema.form == "series":
-            raise ConfigError(
-                f"{self.path}: forecasting models are not supported yet; retrain with this "
-                "dladvisor version"
-            )
         if isinstance(data, (str, os.PathLike)):
             dataset = read(Path(data))
         elif isinstance(data, Dataset):
@@ -368,6 +363,8 @@ class TrainedModel:
                 f"{data}: holds {dataset.kind} data, but this model predicts on "
                 f"{self.schema.form}; give data laid out like the training data"
             )
+        if self.schema.form == "series":
+            return self.forecast(dataset)
         x = self.schema.inputs(dataset)
         outputs = self._run(x, len(x))
         columns: dict[str, Any] = {}
@@ -381,6 +378,82 @@ class TrainedModel:
         if annotations is not None and self.schema.target.name in annotations.column_names:
             notes = (f"ignored the annotation {self.schema.target.name!r} (the target)",)
         return pa.table(columns), notes
+
+    def forecast(self, dataset: Any) -> "tuple[pa.Table, tuple[str, ...]]":
+        """The next ``horizon`` values of the forecast channel after the end of a series.
+
+        The model looks back on the series' last ``lookback`` steps (every channel it
+        was trained on; missing values are filled inside the model as in training).
+
+        Args:
+            dataset: a series (:class:`~dladvisor.data.sequences.SequenceDataset` of form
+                "series") laid out like the training data, or a file holding one.
+
+        Returns:
+            A ``pyarrow.Table`` with ``step`` (1 to horizon), the time column with the
+            steps' timestamps when the series has a regular frequency, and
+            ``predicted_<target>``; and notes (the series' end the forecast starts from).
+
+        Raises:
+            DataError: not a series, a channel missing, fewer steps than the lookback, or
+                the last ``lookback`` steps of the forecast channel all missing.
+        """
+        from dladvisor.data import Dataset, read
+        from dladvisor.data.sequences import future_times, series_times
+
+        schema = self.schema
+        if not isinstance(dataset, Dataset):
+            dataset = read(Path(dataset))
+        source = str(dataset.path)
+        if getattr(dataset, "form", None) != "series":
+            raise DataError(
+                f"{source}: this model forecasts a time series; give the series it should "
+                "continue (a time column and the value columns it was trained on)"
+            )
+        lookback = schema.lookback
+        if lookback is None:
+            raise DataError(
+                f"{self.path}: the model's {METADATA_FILE} has no lookback; train it again"
+            )
+        values = schema.inputs(dataset)
+        if len(values) < lookback:
+            raise DataError(
+                f"{source}: {len(values):,} steps, but the model looks back on the last "
+                f"{lookback}; give at least {lookback} steps of the series"
+            )
+        window = values[-lookback:]
+        if not np.isfinite(window[:, schema.target_channel]).any():
+            raise DataError(
+                f"{source}: the last {lookback} values of {schema.target.name!r} are all "
+                "missing; give the series with its recent values"
+            )
+        prediction = self.model.predict(window[None], verbose=0)
+        outputs = np.asarray(prediction, dtype=np.float64).reshape(-1)
+        if len(outputs) != schema.horizon:
+            raise DataError(
+                f"{self.path}: the model forecasts {len(outputs)} step(s) but its "
+                f"{METADATA_FILE} says {schema.horizon}; train the model again"
+            )
+        columns: dict[str, Any] = {
+            "step": pa.array(np.arange(1, schema.horizon + 1), type=pa.int64())
+        }
+        times = future_times(dataset, schema.horizon)
+        if times is not None:
+            columns[dataset.time_column] = pa.array(times, type=pa.timestamp("us"))
+        columns[f"predicted_{schema.target.name}"] = pa.array(outputs, type=pa.float64())
+        stamps = series_times(dataset)
+        end = (
+            f"step {len(values) - 1:,}"
+            if stamps is None
+            else np.datetime_as_string(stamps[-1], unit="s")
+        )
+        notes = [f"forecast {schema.horizon} step(s) after the series' last step ({end})"]
+        if stamps is not None and times is None:
+            notes.append(
+                "the series' timestamps have no regular frequency, so forecasts are "
+                "numbered by step"
+            )
+        return pa.table(columns), tuple(notes)
 
     def _run(self, inputs: Any, rows: int) -> np.ndarray:
         width = len(self.schema.target.classes) if self.schema.target.kind == "multiclass" else 1

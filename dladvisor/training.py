@@ -41,7 +41,13 @@ from dladvisor._files import to_jsonable, write_text_atomically
 from dladvisor.data import ReadOptions, read
 from dladvisor.data.images import ImageDataset
 from dladvisor.data.sequences import SequenceDataset
-from dladvisor.errors import ConfigError, DladvisorError, TrainingInterrupted, TuningError
+from dladvisor.errors import (
+    ConfigError,
+    DataError,
+    DladvisorError,
+    TrainingInterrupted,
+    TuningError,
+)
 from dladvisor.models import get_hypermodel_class, technique_names
 from dladvisor.models.image_schema import ImageSchema
 from dladvisor.models.schema import TableSchema
@@ -75,11 +81,15 @@ TUNING_SHARE = 0.8
 #: Retraining on train + validation is skipped (the best trial's model is kept) when it
 #: would take more than this share of the time left.
 RETRAIN_SHARE = 0.9
-_TASKS_TRAINED = ("classification", "regression")
+_TASKS_TRAINED = ("classification", "regression", "forecasting")
 #: The techniques dladvisor trains, by data kind.
 TRAINABLE = {"tabular": ("mlp",), "image": ("cnn",), "sequence": ("rnn",)}
 #: The sheet of sample images per class written for image data.
 SAMPLES_FILE = "samples.png"
+#: The plot of a series with the model's forecasts of its test part.
+FORECAST_FILE = "forecast.png"
+#: The plot of a few sequences per class (sequence classification).
+EXAMPLES_FILE = "examples.png"
 
 
 @dataclass(frozen=True)
@@ -88,7 +98,8 @@ class TrainSettings:
 
     Attributes:
         technique: "auto" (the recommendation's choice) or a technique name.
-        tuner: "auto" (Hyperband for tables, Bayesian optimisation for images - see
+        tuner: "auto" (Hyperband for tables, Bayesian optimisation for images and
+            sequences - see
             :func:`resolve_tuner`), "hyperband", "bayesian" or "random".
         max_trials: trials at most.
         time_budget_s: wall-clock seconds for the whole run.
@@ -97,6 +108,8 @@ class TrainSettings:
         max_epochs: epochs per trial at most.
         init_weights: a local ``.weights.h5`` file to start a CNN from (layers matched
             by name and shape); None starts from random weights.
+        horizon: a time series: the steps forecast at once (``--horizon``).
+        lookback: a time series: the steps each forecast looks back on; None tunes it.
     """
 
     technique: str = "auto"
@@ -107,6 +120,8 @@ class TrainSettings:
     seed: int = 0
     max_epochs: int = 50
     init_weights: str | None = None
+    horizon: int = 1
+    lookback: int | None = None
 
 
 @dataclass(frozen=True)
@@ -204,6 +219,8 @@ def train(
             "--init-weights: starting weights are for the CNN on images; leave it out for "
             "a table"
         )
+    if not isinstance(dataset, SequenceDataset):
+        _check_no_horizon(settings, f"{dataset.path} holds {profile.kind} data")
     if isinstance(dataset, ImageDataset):
         if settings.cv:
             raise ConfigError(
@@ -219,7 +236,13 @@ def train(
                 "--cv: cross-validation is for small tables; sequence models are scored on "
                 "a validation part - leave --cv out"
             )
-        task = _SequenceTask(dataset, profile, seed=settings.seed)
+        if dataset.form == "series":
+            task = _SeriesTask(
+                dataset, profile, horizon=settings.horizon, lookback=settings.lookback
+            )
+        else:
+            _check_no_horizon(settings, f"{dataset.path} holds {dataset.form}")
+            task = _SequenceTask(dataset, profile, seed=settings.seed)
     else:
         task = _TableTask(dataset, profile, source=str(path), seed=settings.seed)
 
@@ -253,26 +276,92 @@ def train(
         ) from None
 
 
+def _check_no_horizon(settings: TrainSettings, holds: str) -> None:
+    if settings.horizon != 1 or settings.lookback is not None:
+        raise ConfigError(
+            f"--horizon and --lookback apply to a time series (a time column and value "
+            f"columns); {holds}: leave them out"
+        )
+
+
 class _Task:
     """The examples of a run in the form its technique takes, split, with a baseline.
 
-    Subclasses fill ``schema`` (saved with the model), ``y`` (targets of the usable
-    examples), ``split`` (positions into ``y``) and ``notes``, and say how to make the
-    model inputs of some examples, fit the baseline, build the HyperModel and predict.
+    :func:`_fit_and_export` drives every task through the same steps: describe the split,
+    fit the baseline, build the HyperModel, hand the tuner its training and validation
+    data, refit on train + validation, score the test part, export. Row tasks (tables,
+    images, sequences, texts) share one implementation (:class:`_RowTask`); a series is
+    split by time and cut into windows (:class:`_SeriesTask`).
     """
 
     schema: Any
-    y: np.ndarray
-    split: Split
     notes: list[str]
 
     @property
     def kind(self) -> str:
+        """The kind scores are computed and compared for (a target kind, or "forecast")."""
         return self.schema.target.kind
 
     @property
     def classification(self) -> bool:
         return self.schema.target.is_classification
+
+    @property
+    def task_name(self) -> str:
+        return "classification" if self.classification else "regression"
+
+    def describe(self) -> str:
+        """The split, in one line for the progress output."""
+        raise NotImplementedError
+
+    def baseline(self, seed: int):
+        """The classical baseline fitted on train + validation, scored on the test part."""
+        raise NotImplementedError
+
+    def class_weight(self, profile: Profile) -> dict[int, float] | None:
+        """Inverse-frequency class weights when the target is imbalanced, else None."""
+        return None
+
+    def hypermodel(self, technique: str, class_weight, epochs: int):
+        raise NotImplementedError
+
+    def tuning_data(self, cv: bool) -> tuple[Any, Any, Any]:
+        """``(x, y, validation_data)`` for the search (train + validation under ``cv``)."""
+        raise NotImplementedError
+
+    def fitting_data(self) -> tuple[Any, Any, float]:
+        """``(x, y, growth)`` to retrain on train + validation; growth: its size over the
+        training part's."""
+        raise NotImplementedError
+
+    def evaluate(self, model, baseline, hyperparameters) -> tuple[dict[str, float], Any]:
+        """The model's test scores, and the confusion matrix (classification) or None."""
+        raise NotImplementedError
+
+    def split_summary(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def export_schema(self, hyperparameters: dict[str, Any]) -> Any:
+        """The schema saved with the model."""
+        return self.schema
+
+    def metadata(self) -> dict[str, Any]:
+        return {}
+
+    def write_extras(self, run_dir: Path, model, hyperparameters) -> list[str]:
+        """Files for the report besides the standard ones; returns their names."""
+        return []
+
+
+class _RowTask(_Task):
+    """Examples that are rows of ``y`` (tables, images, sequences, texts), split at random
+    (stratified for classes). Subclasses fill ``y``, ``split`` and ``notes`` and say how
+    to make the inputs of some rows, fit the baseline and predict."""
+
+    y: np.ndarray
+    split: Split
+    #: How the examples are called in progress lines.
+    what = "rows"
 
     def _split(self, seed: int) -> None:
         self.split = split_indices(
@@ -284,28 +373,75 @@ class _Task:
         if self.split.note:
             self.notes.append(self.split.note)
 
+    @property
+    def fit_rows(self) -> np.ndarray:
+        return np.concatenate([self.split.train, self.split.validation])
+
     def inputs(self, rows: np.ndarray) -> Any:
         raise NotImplementedError
 
-    def baseline(self, fit_rows: np.ndarray, test_rows: np.ndarray, seed: int):
+    def row_baseline(self, fit_rows: np.ndarray, test_rows: np.ndarray, seed: int):
         raise NotImplementedError
 
-    def hypermodel(self, technique: str, train_rows: np.ndarray, class_weight, epochs: int):
+    def build(self, technique: str, train_rows: np.ndarray, class_weight, epochs: int):
         raise NotImplementedError
 
     def predict(self, model, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Model outputs for ``rows``, and the rows they belong to (all, for tables)."""
         raise NotImplementedError
 
-    def metadata(self) -> dict[str, Any]:
-        return {}
+    def describe(self):
+        split = self.split
+        return (
+            f"{len(split.train):,} training, {len(split.validation):,} validation and "
+            f"{len(split.test):,} test {self.what}" + (" (stratified)" if split.stratified else "")
+        )
 
-    def write_extras(self, run_dir: Path) -> list[str]:
-        """Files for the report besides the standard ones; returns their names."""
-        return []
+    def baseline(self, seed):
+        return self.row_baseline(self.fit_rows, self.split.test, seed)
+
+    def class_weight(self, profile):
+        from dladvisor.models.common import class_weights
+
+        if not self.classification or "imbalance" not in profile.alert_codes():
+            return None
+        self.notes.append("classes weighted by their inverse frequency (the target is imbalanced)")
+        return class_weights(self.y[self.split.train], len(self.schema.target.classes))
+
+    def hypermodel(self, technique, class_weight, epochs):
+        return self.build(technique, self.split.train, class_weight, epochs)
+
+    def tuning_data(self, cv):
+        if cv:
+            return self.inputs(self.fit_rows), self.y[self.fit_rows], None
+        validation = (self.inputs(self.split.validation), self.y[self.split.validation])
+        return self.inputs(self.split.train), self.y[self.split.train], validation
+
+    def fitting_data(self):
+        rows = self.fit_rows
+        return self.inputs(rows), self.y[rows], len(rows) / max(1, len(self.split.train))
+
+    def evaluate(self, model, baseline, hyperparameters):
+        from dladvisor.tuning.metrics import confusion, score
+
+        predictions, scored = self.predict(model, self.split.test)
+        y_test = self.y[scored]
+        classes = self.schema.target.classes
+        metrics = score(self.kind, y_test, predictions, classes)
+        matrix = confusion(y_test, predictions, classes) if self.classification else None
+        return metrics, matrix
+
+    def split_summary(self):
+        split = self.split
+        return {
+            "train": len(split.train),
+            "validation": len(split.validation),
+            "test": len(split.test),
+            "stratified": split.stratified,
+        }
 
 
-class _TableTask(_Task):
+class _TableTask(_RowTask):
     def __init__(self, dataset, profile: Profile, *, source: str, seed: int) -> None:
         self.schema = TableSchema.from_profile(profile)
         table = self.schema.labelled_rows(dataset.table)
@@ -320,7 +456,7 @@ class _TableTask(_Task):
     def inputs(self, rows):
         return {name: values[rows] for name, values in self.x.items()}
 
-    def baseline(self, fit_rows, test_rows, seed):
+    def row_baseline(self, fit_rows, test_rows, seed):
         from dladvisor.tuning.baseline import fit_baseline
 
         return fit_baseline(
@@ -332,7 +468,7 @@ class _TableTask(_Task):
             seed=seed,
         )
 
-    def hypermodel(self, technique, train_rows, class_weight, epochs):
+    def build(self, technique, train_rows, class_weight, epochs):
         from dladvisor.models.preprocessing import PreprocessingStats
 
         self.stats = PreprocessingStats.from_inputs(
@@ -351,7 +487,9 @@ class _TableTask(_Task):
         return {"preprocessing": self.stats.to_dict() if self.stats else None}
 
 
-class _ImageTask(_Task):
+class _ImageTask(_RowTask):
+    what = "images"
+
     def __init__(
         self, dataset: ImageDataset, profile: Profile, *, seed: int, init_weights: str | None
     ) -> None:
@@ -398,7 +536,7 @@ class _ImageTask(_Task):
             self._feed.to_array()  # decodes on the first call only
         return self._feed.take(rows)
 
-    def baseline(self, fit_rows, test_rows, seed):
+    def row_baseline(self, fit_rows, test_rows, seed):
         from dladvisor.tuning.baseline import fit_image_baseline
 
         return fit_image_baseline(
@@ -410,7 +548,7 @@ class _ImageTask(_Task):
             seed=seed,
         )
 
-    def hypermodel(self, technique, train_rows, class_weight, epochs):
+    def build(self, technique, train_rows, class_weight, epochs):
         regression = not self.classification
         y_train = self.y[train_rows]
         return get_hypermodel_class(technique)(
@@ -431,7 +569,7 @@ class _ImageTask(_Task):
             )
         return outputs, rows[kept]
 
-    def write_extras(self, run_dir):
+    def write_extras(self, run_dir, model, hyperparameters):
         from dladvisor.report.images import write_sample_sheet
 
         classes = self.schema.target.classes if self.classification else None
@@ -441,15 +579,12 @@ class _ImageTask(_Task):
         return [SAMPLES_FILE] if written else []
 
 
-class _SequenceTask(_Task):
+class _SequenceTask(_RowTask):
     """Sequences classified (or valued) as a whole, or texts; one RNN input per example."""
 
+    what = "examples"
+
     def __init__(self, dataset: SequenceDataset, profile: Profile, *, seed: int) -> None:
-        if dataset.form == "series":
-            raise ConfigError(
-                f"{dataset.path}: forecasting a time series is not trained yet (sequences "
-                "and texts with a label are); `dladvisor recommend` explains the choice"
-            )
         self.schema = SequenceSchema.from_profile(profile, dataset)
         positions, self.y = self.schema.targets(dataset)
         self.x = self.schema.inputs(dataset)[positions]
@@ -462,7 +597,7 @@ class _SequenceTask(_Task):
     def inputs(self, rows):
         return self.x[rows]
 
-    def baseline(self, fit_rows, test_rows, seed):
+    def row_baseline(self, fit_rows, test_rows, seed):
         from dladvisor.tuning.sequence_baselines import fit_sequence_baseline, fit_text_baseline
 
         parts = (self.x[fit_rows], self.y[fit_rows], self.x[test_rows], self.y[test_rows])
@@ -470,7 +605,7 @@ class _SequenceTask(_Task):
             return fit_text_baseline(*parts, target=self.schema.target, seed=seed)
         return fit_sequence_baseline(*parts, target=self.schema.target)
 
-    def hypermodel(self, technique, train_rows, class_weight, epochs):
+    def build(self, technique, train_rows, class_weight, epochs):
         from dladvisor.models.sequence_schema import channel_statistics
 
         regression = not self.classification
@@ -495,6 +630,194 @@ class _SequenceTask(_Task):
     def predict(self, model, rows):
         return model.predict(self.x[rows], verbose=0), rows
 
+    def write_extras(self, run_dir, model, hyperparameters):
+        from dladvisor.report.sequences import write_sequence_examples
+
+        if self.schema.form != "sequences" or not self.classification:
+            return []
+        written = write_sequence_examples(
+            self.x,
+            self.y,
+            self.schema.target.classes,
+            self.schema.channels,
+            run_dir / EXAMPLES_FILE,
+        )
+        return [EXAMPLES_FILE] if written else []
+
+
+class _SeriesTask(_Task):
+    """One time series forecast ``horizon`` steps ahead from windows of its past.
+
+    The series is split by time into train, validation and test target ranges (no future
+    step is trained on); each trial cuts the windows of its lookback (tuned among
+    :func:`~dladvisor.tuning.windows.lookback_choices` of the profile's season and
+    autocorrelation unless ``--lookback`` fixes it); the best configuration is refitted on
+    the windows whose targets lie in train + validation; the test windows score the model
+    with MASE on the same scale as the baseline (the better of last value and seasonal
+    naive).
+    """
+
+    def __init__(
+        self, dataset: SequenceDataset, profile: Profile, *, horizon: int, lookback: int | None
+    ) -> None:
+        from dladvisor.tuning.windows import SeriesWindows, lookback_choices, time_split
+
+        self.dataset = dataset
+        self.schema = SequenceSchema.from_profile(
+            profile, dataset, horizon=horizon, lookback=lookback
+        )
+        self.values = self.schema.inputs(dataset)
+        summary = profile.sequence
+        self.season = summary.season
+        steps = len(self.values)
+        try:
+            if lookback is None:
+                self.lookbacks = lookback_choices(
+                    steps,
+                    horizon=horizon,
+                    season=summary.season,
+                    autocorrelation_lag=summary.autocorrelation_lag,
+                )
+            else:
+                self.lookbacks = (lookback,)
+            self.split = time_split(steps, lookback=max(self.lookbacks), horizon=horizon)
+        except DataError as error:
+            raise DataError(f"{dataset.path}: {error}") from None
+        self.notes = [self.split.note]
+        if lookback is None:
+            self.notes.append(
+                "lookback tuned among "
+                + ", ".join(str(n) for n in self.lookbacks)
+                + " steps (from the season and autocorrelation the profile found; fix it "
+                "with --lookback)"
+            )
+        target = self.schema.target_channel
+        self.parts = {
+            name: self.split.windows(self.values, name, target_index=target)
+            for name in ("train", "validation", "test")
+        }
+        self.fit = SeriesWindows(
+            self.values,
+            target_index=target,
+            horizon=horizon,
+            start=0,
+            stop=self.split.validation[1],
+        )
+        for name, windows in self.parts.items():
+            if windows.count(max(self.lookbacks)) == 0:
+                raise DataError(
+                    f"{dataset.path}: the {name} part (steps {windows.start:,}-"
+                    f"{windows.stop - 1:,}) holds no window with known values of "
+                    f"{self.schema.target.name!r} to forecast; fill the missing values or "
+                    "use a longer series"
+                )
+        self._forecast: tuple[int, np.ndarray] | None = None
+
+    @property
+    def kind(self) -> str:
+        return "forecast"
+
+    @property
+    def task_name(self) -> str:
+        return "forecasting"
+
+    def describe(self):
+        longest = max(self.lookbacks)
+        counts = {name: w.count(longest) for name, w in self.parts.items()}
+        return (
+            f"{counts['train']:,} training, {counts['validation']:,} validation and "
+            f"{counts['test']:,} test windows, split by time (lookback {longest}, horizon "
+            f"{self.schema.horizon})"
+        )
+
+    def baseline(self, seed):
+        from dladvisor.tuning.sequence_baselines import fit_forecast_baseline
+
+        return fit_forecast_baseline(
+            self.values,
+            target_index=self.schema.target_channel,
+            horizon=self.schema.horizon,
+            split=self.split,
+            season=self.season,
+        )
+
+    def hypermodel(self, technique, class_weight, epochs):
+        from dladvisor.models.sequence_schema import channel_statistics
+
+        mean, std = channel_statistics(self.values[: self.split.train[1]])
+        return get_hypermodel_class(technique)(
+            self.schema,
+            n_train=max(1, self.parts["train"].count(min(self.lookbacks))),
+            channel_mean=mean,
+            channel_std=std,
+            lookback_choices=self.lookbacks if self.schema.lookback is None else None,
+            epochs=epochs,
+        )
+
+    def tuning_data(self, cv):
+        return self.parts["train"], None, (self.parts["validation"], None)
+
+    def fitting_data(self):
+        longest = max(self.lookbacks)
+        growth = self.fit.count(longest) / max(1, self.parts["train"].count(longest))
+        return self.fit, None, growth
+
+    def lookback(self, hyperparameters: dict[str, Any]) -> int:
+        """The lookback of the configuration ``hyperparameters``."""
+        if self.schema.lookback is not None:
+            return self.schema.lookback
+        return int(hyperparameters.get("lookback", self.lookbacks[len(self.lookbacks) // 2]))
+
+    def evaluate(self, model, baseline, hyperparameters):
+        from dladvisor.tuning.metrics import forecast_scores
+
+        lookback = self.lookback(hyperparameters)
+        x, y = self.parts["test"].windows(lookback)
+        forecasts = np.asarray(model.predict(x, verbose=0), dtype=np.float64).reshape(y.shape)
+        self._forecast = (lookback, forecasts)
+        metrics = forecast_scores(y, forecasts, naive_scale=baseline.params["naive_scale"])
+        return metrics, None
+
+    def split_summary(self):
+        lookback = max(self.lookbacks)
+        summary: dict[str, Any] = {"by": "time", "horizon": self.schema.horizon}
+        for name, windows in self.parts.items():
+            start, stop = self.split.part(name)
+            summary[name] = windows.count(lookback)
+            summary[f"{name}_steps"] = [start, stop]
+        return summary
+
+    def export_schema(self, hyperparameters):
+        return replace(self.schema, lookback=self.lookback(hyperparameters))
+
+    def metadata(self):
+        from dladvisor.data.sequences import series_frequency
+
+        return {
+            "time_column": self.dataset.time_column,
+            "frequency": series_frequency(self.dataset),
+            "lookbacks_tried": list(self.lookbacks),
+        }
+
+    def write_extras(self, run_dir, model, hyperparameters):
+        from dladvisor.data.sequences import series_times
+        from dladvisor.report.sequences import write_forecast_plot
+
+        if self._forecast is None:
+            return []
+        lookback, forecasts = self._forecast
+        test = self.parts["test"]
+        written = write_forecast_plot(
+            self.values[:, self.schema.target_channel],
+            times=series_times(self.dataset),
+            split=self.split,
+            origins=test.origins(lookback),
+            forecasts=forecasts,
+            name=self.schema.target.name,
+            path=run_dir / FORECAST_FILE,
+        )
+        return [FORECAST_FILE] if written else []
+
 
 def _fit_and_export(
     *,
@@ -514,30 +837,19 @@ def _fit_and_export(
 
     import_tensorflow()
     from dladvisor.export import save_model_run
-    from dladvisor.models.mlp import class_weights
     from dladvisor.report.training import training_markdown
     from dladvisor.tuning import retrain, trial_model, tune
-    from dladvisor.tuning.metrics import compare, confusion, score
+    from dladvisor.tuning.metrics import compare
 
-    kind, classification, split, y = task.kind, task.classification, task.split, task.y
-    notes = task.notes
-    fit_rows = np.concatenate([split.train, split.validation])
-    y_train, y_val, y_fit = y[split.train], y[split.validation], y[fit_rows]
-    what = {_ImageTask: "images", _SequenceTask: "examples"}.get(type(task), "rows")
-    reporter.message(
-        f"{len(split.train):,} training, {len(split.validation):,} validation and "
-        f"{len(split.test):,} test {what}" + (" (stratified)" if split.stratified else "")
-    )
-    baseline = task.baseline(fit_rows, split.test, settings.seed)
+    kind, classification, notes = task.kind, task.classification, task.notes
+    reporter.message(task.describe())
+    baseline = task.baseline(settings.seed)
     reporter.message(_scores_line(f"baseline {baseline.name}", baseline.metrics, kind))
 
-    weights = None
-    if classification and "imbalance" in profile.alert_codes():
-        weights = class_weights(y_train, len(task.schema.target.classes))
-        notes.append("classes weighted by their inverse frequency (the target is imbalanced)")
+    weights = task.class_weight(profile)
     # The tuner sets each trial's epochs (Hyperband's rounds, early stopping), so epochs
     # is fixed here rather than searched.
-    hypermodel = task.hypermodel(technique, split.train, weights, settings.max_epochs)
+    hypermodel = task.hypermodel(technique, weights, settings.max_epochs)
 
     tuning_seconds = max(1.0, deadline.remaining() * TUNING_SHARE) if deadline.limited else None
     tuning_deadline = Deadline(tuning_seconds)
@@ -550,15 +862,13 @@ def _fit_and_export(
         max_epochs=settings.max_epochs,
         cv=settings.cv,
     )
-    x_fit = task.inputs(fit_rows)
-    x_train = task.inputs(split.train)
-    validation = None if settings.cv else (task.inputs(split.validation), y_val)
+    x_tune, y_tune, validation = task.tuning_data(bool(settings.cv))
     with _ctrl_c_ends(tuning_deadline, deadline) as interrupted:
         try:
             outcome = tune(
                 hypermodel,
-                x_fit if settings.cv else x_train,
-                y_fit if settings.cv else y_train,
+                x_tune,
+                y_tune,
                 validation_data=validation,
                 config=config,
                 directory=run_dir,
@@ -579,8 +889,10 @@ def _fit_and_export(
         raise KeyboardInterrupt
 
     best = outcome.best
+    hyperparameters = outcome.best_hyperparameters
     epochs = max(1, best.best_epoch or best.epochs or 1)
-    estimate = _retrain_seconds(best, epochs, len(fit_rows) / max(1, len(split.train)))
+    x_fit, y_fit, growth = task.fitting_data()
+    estimate = _retrain_seconds(best, epochs, growth)
     if not settings.cv and deadline.limited and estimate > deadline.remaining() * RETRAIN_SHARE:
         reporter.message(
             f"retraining on train + validation would take about {estimate:.0f}s, more than "
@@ -595,7 +907,7 @@ def _fit_and_export(
     else:
         model = retrain(
             hypermodel,
-            outcome.best_hyperparameters,
+            hyperparameters,
             x_fit,
             y_fit,
             epochs=epochs,
@@ -609,11 +921,7 @@ def _fit_and_export(
                 f"the time budget ran out while retraining the best configuration on train + "
                 f"validation ({epochs} epochs planned); the exported model is the one reached"
             )
-    predictions, scored = task.predict(model, split.test)
-    y_test = y[scored]
-    classes = task.schema.target.classes
-    metrics = score(kind, y_test, predictions, classes)
-    matrix = confusion(y_test, predictions, classes) if classification else None
+    metrics, matrix = task.evaluate(model, baseline, hyperparameters)
     reporter.message(_scores_line(f"{technique} (test)", metrics, kind))
     comparison = compare(
         metrics, baseline.metrics, kind, model_name=technique, baseline_name=baseline.name
@@ -623,11 +931,11 @@ def _fit_and_export(
     save_model_run(
         run_dir,
         model,
-        schema=task.schema,
+        schema=task.export_schema(hyperparameters),
         metadata={
             "technique": technique,
-            "task": "classification" if classification else "regression",
-            "hyperparameters": outcome.best_hyperparameters,
+            "task": task.task_name,
+            "hyperparameters": hyperparameters,
             "metrics": metrics,
             "baseline": {"name": baseline.name, "metrics": baseline.metrics},
             "baseline_metrics": baseline.metrics,
@@ -635,17 +943,18 @@ def _fit_and_export(
             **task.metadata(),
         },
     )
-    extras = task.write_extras(run_dir)
+    extras = task.write_extras(run_dir, model, hyperparameters)
+    classes = task.schema.target.classes
     result = TrainResult(
         run_dir=run_dir,
         technique=technique,
-        task="classification" if classification else "regression",
+        task=task.task_name,
         metrics=metrics,
         baseline_name=baseline.name,
         baseline_metrics=baseline.metrics,
         verdict=comparison.verdict,
         winner=comparison.winner,
-        best_hyperparameters=outcome.best_hyperparameters,
+        best_hyperparameters=hyperparameters,
         tuning=outcome,
         seconds=seconds,
         notes=tuple(notes),
@@ -655,7 +964,7 @@ def _fit_and_export(
     write_text_atomically(run_dir / "report.md", training_markdown(profile, recommendation, result))
     write_text_atomically(
         run_dir / "results.json",
-        json.dumps(result_dict(result, settings, split), indent=2, allow_nan=False),
+        json.dumps(result_dict(result, settings, task.split_summary()), indent=2, allow_nan=False),
     )
     return result
 
@@ -669,11 +978,12 @@ def _retrain_seconds(best, epochs: int, growth: float) -> float:
 
 def resolve_tuner(asked: str, profile: Profile) -> str:
     """The search algorithm for ``--tuner auto``: Hyperband for tables, whose trials are
-    cheap, so many short ones pay; Bayesian optimisation for images, whose first trial
-    trains the model builder's strong defaults fully before the search explores."""
+    cheap, so many short ones pay; Bayesian optimisation for images and sequences, whose
+    first trial trains the model builder's strong defaults fully before the search
+    explores."""
     if asked != "auto":
         return asked
-    return "bayesian" if _data_kind(profile) == "image" else "hyperband"
+    return "hyperband" if _data_kind(profile) == "tabular" else "bayesian"
 
 
 def _data_kind(profile: Profile) -> str:
@@ -714,7 +1024,9 @@ def _ctrl_c_ends(*deadlines: Deadline) -> Iterator[Callable[[], bool]]:
             signal.signal(signal.SIGINT, previous)
 
 
-def result_dict(result: TrainResult, settings: TrainSettings, split) -> dict[str, Any]:
+def result_dict(
+    result: TrainResult, settings: TrainSettings, split: dict[str, Any]
+) -> dict[str, Any]:
     """The JSON form of a result (results.json)."""
     tuning = result.tuning
     data = {
@@ -737,18 +1049,15 @@ def result_dict(result: TrainResult, settings: TrainSettings, split) -> dict[str
             if result.confusion
             else None
         ),
-        "split": {
-            "train": len(split.train),
-            "validation": len(split.validation),
-            "test": len(split.test),
-            "stratified": split.stratified,
-        },
+        "split": split,
     }
     return to_jsonable(data)
 
 
 def _scores_line(who: str, metrics: dict[str, float], kind: str) -> str:
-    keys = ("accuracy", "balanced_accuracy") if kind != "regression" else ("r2", "rmse")
+    keys = {"regression": ("r2", "rmse"), "forecast": ("mase", "mae")}.get(
+        kind, ("accuracy", "balanced_accuracy")
+    )
     return who + ": " + ", ".join(f"{k} {metrics[k]:.4f}" for k in keys if k in metrics)
 
 

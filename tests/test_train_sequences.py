@@ -59,6 +59,7 @@ def test_npz_sequences_train_and_predict_from_the_cli(tmp_path, capsys):
     with open(out, newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == 60 and {"row", "predicted_y", "probability_1"} <= set(rows[0])
+    assert (run_dir / "examples.png").stat().st_size > 1000
 
 
 def test_text_table_trains_and_predicts(tmp_path):
@@ -81,12 +82,135 @@ def test_text_table_trains_and_predicts(tmp_path):
     assert set(table.column("predicted_label").to_pylist()) <= {"neg", "pos"}
 
 
-def test_a_time_series_is_refused_for_now_with_the_reason(tmp_path, capsys):
-    days = np.arange(200)
-    start = np.datetime64("2024-01-01")
-    lines = ["date,sales"] + [f"{start + d},{np.sin(d / 5):.4f}" for d in days]
+def _monthly(path, months: int = 96, *, empty_column: bool = False) -> None:
+    """A monthly series from January 2010 with a trend and a yearly cycle (column
+    ``sales``), and optionally a column ``other`` with no value at all."""
+    rng = np.random.default_rng(0)
+    dates = np.arange("2010-01", "2100-01", dtype="datetime64[M]")[:months]
+    t = np.arange(months)
+    sales = 100 + 2 * t + 20 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 2, months)
+    extra = "," if empty_column else ""
+    lines = ["month,sales" + (",other" if empty_column else "")] + [
+        f"{d}-01,{v:.2f}{extra}" for d, v in zip(dates, sales)
+    ]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def test_a_series_is_forecast_and_continued_from_the_cli(tmp_path, capsys):
     data = tmp_path / "sales.csv"
-    data.write_text("\n".join(lines) + "\n")
-    code, _, stderr = run(capsys, "train", data, "--out", tmp_path / "run", "-q")
-    assert code == 1 and "forecasting" in stderr and "Traceback" not in stderr
+    _monthly(data)
+    before = data.read_bytes()
+    run_dir = tmp_path / "run"
+    code, stdout, stderr = run(
+        capsys, "train", data, "--target", "sales", "--horizon", "3", "--out", run_dir, *QUICK
+    )
+    assert code == 0, stderr
+    assert "trained: rnn for forecasting" in stdout and "mase" in stdout
+    results = json.loads((run_dir / "results.json").read_text())
+    assert results["task"] == "forecasting"
+    assert results["baseline"]["name"] in ("last value", "seasonal naive (12 steps)")
+    assert set(results["metrics"]) == {"mase", "mae", "rmse", "smape"}
+    split = results["split"]
+    assert split["by"] == "time" and split["horizon"] == 3
+    # Train, validation and test follow each other in time.
+    assert split["train_steps"][1] == split["validation_steps"][0]
+    assert split["validation_steps"][1] == split["test_steps"][0]
+    assert split["test_steps"][1] == 96
+    metadata = json.loads((run_dir / "metadata.json").read_text())
+    schema = metadata["schema"]
+    assert schema["form"] == "series" and schema["horizon"] == 3
+    assert schema["lookback"] in metadata["lookbacks_tried"]
+    assert metadata["frequency"] == "MS"
+    assert (run_dir / "forecast.png").stat().st_size > 1000
+    assert "forecast.png" in (run_dir / "report.md").read_text()
+
+    out = tmp_path / "next.csv"
+    code, stdout, stderr = run(capsys, "predict", run_dir, data, "--out", out)
+    assert code == 0, stderr
+    assert "forecast 3 step(s) ahead" in stdout
+    with open(out, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["step"] for r in rows] == ["1", "2", "3"]
+    # The series ends in December 2017: the forecasts are for the next three months.
+    assert [r["month"][:10] for r in rows] == ["2018-01-01", "2018-02-01", "2018-03-01"]
+    assert all(np.isfinite(float(r["predicted_sales"])) for r in rows)
+    assert data.read_bytes() == before
+
+
+def test_a_fixed_lookback_is_kept(tmp_path):
+    data = tmp_path / "sales.csv"
+    _monthly(data)
+    settings = TrainSettings(max_trials=1, time_budget_s=120, max_epochs=1, horizon=2, lookback=5)
+    result = dladvisor.train(data, "sales", settings=settings, out=tmp_path / "run")
+    assert result.task == "forecasting" and "lookback" not in result.best_hyperparameters
+    model = dladvisor.load(result.run_dir)
+    assert model.schema.lookback == 5 and model.schema.horizon == 2
+    table, notes = model.predict_sequences(data)
+    assert table.num_rows == 2 and "2017-12-01" in notes[0]  # the series' last month
+    assert str(table.column("month")[0].as_py())[:10] == "2018-01-01"
+
+
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        # Bad input: a series shorter than lookback + horizon (and its holdout parts).
+        (["--horizon", "30", "--lookback", "40"], "too short"),
+        (["--horizon", "2", "--cv", "3"], "--cv"),
+    ],
+)
+def test_series_settings_that_cannot_work_are_refused(tmp_path, capsys, args, expected):
+    data = tmp_path / "sales.csv"
+    _monthly(data)
+    code, _, stderr = run(
+        capsys, "train", data, "--target", "sales", "--out", tmp_path / "run", "-q", *args
+    )
+    assert code == 1 and expected in stderr and "Traceback" not in stderr
+    assert stderr.count("\n") == 1
     assert not (tmp_path / "run").exists()
+
+
+def test_horizon_is_refused_for_data_that_is_not_a_series(tmp_path, capsys):
+    values, labels = _shapes(20)
+    data = tmp_path / "shapes.npz"
+    np.savez(data, x=values, y=labels)
+    code, _, stderr = run(
+        capsys, "train", data, "--target", "y", "--horizon", "3", "--out", tmp_path / "run"
+    )
+    assert code == 1 and "--horizon" in stderr and "Traceback" not in stderr
+    assert not (tmp_path / "run").exists()
+
+
+def test_forecasting_an_all_missing_channel_is_refused(tmp_path, capsys):
+    # Bad input: a channel with no value at all cannot be the forecast target.
+    data = tmp_path / "sales.csv"
+    _monthly(data, empty_column=True)
+    code, _, stderr = run(
+        capsys, "train", data, "--target", "other", "--out", tmp_path / "run", "-q"
+    )
+    assert code == 1 and "other" in stderr and "Traceback" not in stderr
+    assert not (tmp_path / "run").exists()
+
+
+def test_texts_with_empty_and_undecodable_cells_still_train(tmp_path, capsys):
+    # Bad input: empty texts and bytes that are not UTF-8 do not stop training (the file
+    # is decoded with the encoding detected); each text still gets a prediction.
+    rows = [b"review,label"]
+    for i in range(60):
+        text = b"a warm funny lovely film" if i % 2 else b"a dull slow boring film"
+        if i % 10 == 0:
+            text = b""
+        elif i % 10 == 5:
+            text = bytes([0xFF, 0xFE, 0x81, 0xE9]) + b" odd"
+        rows.append(text + b" words here now %d," % i + (b"pos" if i % 2 else b"neg"))
+    data = tmp_path / "reviews.csv"
+    data.write_bytes(b"\n".join(rows) + b"\n")
+    settings = TrainSettings(max_trials=1, time_budget_s=120, max_epochs=1)
+    result = dladvisor.train(data, "label", settings=settings, out=tmp_path / "run")
+    assert result.technique == "rnn"
+    table, _ = dladvisor.load(result.run_dir).predict_sequences(data)
+    assert table.num_rows == 60
+    # NUL bytes mark a binary file, not text: refused in one line naming the file.
+    data.write_bytes(data.read_bytes().replace(b" odd", b"\x00odd"))
+    code, _, stderr = run(capsys, "train", data, "--target", "label", "--out", tmp_path / "r2")
+    assert code == 1 and "reviews.csv" in stderr and "NUL" in stderr
+    assert stderr.count("\n") == 1 and not (tmp_path / "r2").exists()

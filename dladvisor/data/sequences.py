@@ -44,9 +44,12 @@ __all__ = [
     "MIN_STEPS",
     "TEXT_MEDIAN_TOKENS",
     "SequenceDataset",
+    "future_times",
     "read_ts",
     "sequence_from_table",
     "sequences_from_array",
+    "series_frequency",
+    "series_times",
 ]
 
 #: The forms sequence data takes.
@@ -875,3 +878,43 @@ register_reader(
         read=read_ts,
     )
 )
+
+
+# -- a series' time axis ---------------------------------------------------------------
+
+
+def series_times(dataset: SequenceDataset) -> np.ndarray | None:
+    """A series' timestamps as ``datetime64[us]`` (UTC for zoned ones), one per step, or
+    None when the series has no time column (its rows are its steps)."""
+    if dataset.form != "series" or dataset.time_column is None or dataset.table is None:
+        return None
+    column = dataset.table.column(dataset.time_column)
+    return np.asarray(column.to_numpy(zero_copy_only=False)).astype("datetime64[us]")
+
+
+def series_frequency(dataset: SequenceDataset) -> str | None:
+    """The pandas frequency of a series' timestamps ("MS", "D", "h", ...), or None when
+    it has no time column or its steps are not regular (pandas ``infer_freq`` finds
+    none)."""
+    import pandas as pd
+
+    times = series_times(dataset)
+    if times is None or len(times) < 3:
+        return None
+    try:
+        return pd.infer_freq(pd.DatetimeIndex(times))
+    except (TypeError, ValueError):
+        return None
+
+
+def future_times(dataset: SequenceDataset, steps: int) -> np.ndarray | None:
+    """The timestamps of the ``steps`` steps after a series' last one, at its frequency;
+    None when the series has no regular time axis (forecasts are then numbered)."""
+    import pandas as pd
+
+    frequency = series_frequency(dataset)
+    times = series_times(dataset)
+    if frequency is None or times is None:
+        return None
+    following = pd.date_range(pd.Timestamp(times[-1]), periods=steps + 1, freq=frequency)[1:]
+    return np.asarray(following.values).astype("datetime64[us]")

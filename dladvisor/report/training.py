@@ -16,6 +16,12 @@ __all__ = ["training_markdown", "training_summary"]
 
 #: Trials shown in the report's leaderboard (leaderboard.csv holds them all).
 LEADERBOARD_ROWS = 10
+#: Figures a run may write beside the report: file, section title, alternative text.
+_FIGURES = (
+    ("samples.png", "Sample images", "a few images per class"),
+    ("forecast.png", "Forecasts of the test part", "the series with the model's forecasts"),
+    ("examples.png", "Sequences per class", "a few sequences of each class"),
+)
 
 
 def _number(value) -> str:
@@ -88,8 +94,9 @@ def training_markdown(
         )
     out += _class_counts_markdown(profile)
     out += _confusion_markdown(result)
-    if "samples.png" in result.files:
-        out += ["", "## Sample images", "", "![a few images per class](samples.png)"]
+    for file, title, caption in _FIGURES:
+        if file in result.files:
+            out += ["", f"## {title}", "", f"![{caption}]({file})"]
     if result.notes:
         out += ["", "## Notes", ""]
         out += [f"- {e(n)}" for n in result.notes]

@@ -274,6 +274,27 @@ def test_daily_series(tmp_path):
     assert dataset.count == 1 and dataset.table.num_rows == 400
 
 
+def test_a_regular_series_knows_its_frequency_and_next_steps(tmp_path):
+    from dladvisor.data.sequences import future_times, series_frequency, series_times
+
+    dataset = read(_series_csv(tmp_path / "sales.csv"))
+    assert series_frequency(dataset) == "D"
+    assert series_times(dataset)[0] == np.datetime64("2021-01-01")
+    nxt = future_times(dataset, 2)
+    assert nxt.tolist() == (series_times(dataset)[-1] + np.array([1, 2], "timedelta64[D]")).tolist()
+    months = ["2020-11-01", "2020-12-01", "2021-01-01", "2021-02-01"]
+    monthly = read(
+        _write(tmp_path / "m.csv", "month,v", [f"{m},{i}" for i, m in enumerate(months)])
+    )
+    assert series_frequency(monthly) == "MS"
+    assert str(future_times(monthly, 1)[0])[:10] == "2021-03-01"
+    irregular = ["2021-01-01", "2021-01-02", "2021-01-05", "2021-01-06"]
+    uneven = read(
+        _write(tmp_path / "u.csv", "day,v", [f"{d},{i}" for i, d in enumerate(irregular)])
+    )
+    assert series_frequency(uneven) is None and future_times(uneven, 3) is None
+
+
 def test_unsorted_series_is_sorted_and_says_so(tmp_path):
     order = np.random.default_rng(2).permutation(400)
     dataset = read(_series_csv(tmp_path / "shuffled.csv", order=order))
