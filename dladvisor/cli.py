@@ -189,9 +189,8 @@ def recommend(path, target, out, encoding, delimiter, task):
 @click.option(
     "--max-epochs",
     type=click.IntRange(min=1),
-    default=50,
-    show_default=True,
-    help="Epochs per trial at most (early stopping usually ends a trial first).",
+    help="Epochs per trial at most (early stopping usually ends a trial first). Default: "
+    "50, or more on small data so that a trial can make 400 weight updates (at most 500).",
 )
 @click.option(
     "--init-weights",
@@ -387,6 +386,8 @@ def predict(model, data, out, id_column, encoding, delimiter):
         what = {"image": "images", "sequence": "examples"}.get(
             getattr(trained.schema, "kind", ""), "rows"
         )
+        if getattr(trained.schema, "per_step", False):
+            what = "steps"
         click.echo(f"predicted {predictions.num_rows:,} {what} with {technique}")
     click.echo(f"written: {target}")
 

@@ -366,17 +366,46 @@ class TrainedModel:
         if self.schema.form == "series":
             return self.forecast(dataset)
         x = self.schema.inputs(dataset)
-        outputs = self._run(x, len(x))
         columns: dict[str, Any] = {}
         annotations = dataset.annotations
         if dataset.id_column and annotations is not None:
-            columns[dataset.id_column] = annotations.column(dataset.id_column)
+            ids = annotations.column(dataset.id_column).combine_chunks()
+            id_name = dataset.id_column
         else:
-            columns["row"] = pa.array(np.arange(len(x)), type=pa.int64())
+            ids = pa.array(np.arange(len(x)), type=pa.int64())
+            id_name = "row"
+        if self.schema.per_step:
+            return self._label_steps(x, dataset, ids, id_name)
+        outputs = self._run(x, len(x))
+        columns[id_name] = ids
         columns.update(self._output_columns(outputs))
         notes: tuple[str, ...] = ()
         if annotations is not None and self.schema.target.name in annotations.column_names:
             notes = (f"ignored the annotation {self.schema.target.name!r} (the target)",)
+        return pa.table(columns), notes
+
+    def _label_steps(
+        self, x: np.ndarray, dataset: Any, ids: "pa.Array", id_name: str
+    ) -> "tuple[pa.Table, tuple[str, ...]]":
+        """A label (or value) for every step of every sequence: one row per step."""
+        lengths = np.asarray(dataset.lengths, dtype=np.int64)
+        if len(x) == 0:
+            outputs = np.zeros((0, x.shape[1], 1))
+        else:
+            outputs = np.asarray(
+                self.model.predict(x, batch_size=_PREDICT_BATCH, verbose=0), dtype=np.float64
+            )
+        outputs = outputs.reshape(len(x), x.shape[1], -1)
+        within = np.arange(x.shape[1])[None, :] < lengths[:, None]
+        sequence, step = np.nonzero(within)
+        columns: dict[str, Any] = {
+            id_name: ids.take(pa.array(sequence, type=pa.int64())),
+            "step": pa.array(step, type=pa.int64()),
+        }
+        columns.update(self._output_columns(outputs[sequence, step]))
+        notes: tuple[str, ...] = ()
+        if dataset.per_step_name == self.schema.target.name:
+            notes = (f"ignored the labels {self.schema.target.name!r} (the target)",)
         return pa.table(columns), notes
 
     def forecast(self, dataset: Any) -> "tuple[pa.Table, tuple[str, ...]]":

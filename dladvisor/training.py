@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import shutil
 import signal
@@ -65,9 +66,11 @@ from dladvisor.tuning import (
 )
 
 __all__ = [
+    "DEFAULT_MAX_EPOCHS",
     "DEFAULT_TIME_BUDGET_S",
     "TrainResult",
     "TrainSettings",
+    "epoch_limits",
     "resolve_tuner",
     "result_dict",
     "train",
@@ -81,9 +84,20 @@ TUNING_SHARE = 0.8
 #: Retraining on train + validation is skipped (the best trial's model is kept) when it
 #: would take more than this share of the time left.
 RETRAIN_SHARE = 0.9
-_TASKS_TRAINED = ("classification", "regression", "forecasting")
+_TASKS_TRAINED = ("classification", "regression", "forecasting", "sequence-labelling")
 #: The techniques dladvisor trains, by data kind.
 TRAINABLE = {"tabular": ("mlp",), "image": ("cnn",), "sequence": ("rnn",)}
+#: Epochs per trial at most, and early-stopping patience, when the data is not small.
+DEFAULT_MAX_EPOCHS = 50
+DEFAULT_PATIENCE = 5
+#: On small data an epoch is a handful of batches: the automatic epoch limit lets every
+#: trial make at least this many weight updates (batches of :data:`_NOMINAL_BATCH`) ...
+MIN_UPDATES = 400
+#: ... and early stopping waits for at least this many updates without improvement ...
+PATIENCE_UPDATES = 40
+#: ... within this many epochs at most.
+MAX_AUTO_EPOCHS = 500
+_NOMINAL_BATCH = 32
 #: The sheet of sample images per class written for image data.
 SAMPLES_FILE = "samples.png"
 #: The plot of a series with the model's forecasts of its test part.
@@ -105,7 +119,9 @@ class TrainSettings:
         time_budget_s: wall-clock seconds for the whole run.
         cv: cross-validation folds for scoring trials (small data), or None.
         seed: seed of the split, the search and the weights.
-        max_epochs: epochs per trial at most.
+        max_epochs: epochs per trial at most; None (auto): :data:`DEFAULT_MAX_EPOCHS`, or
+            more on small data so that a trial can make :data:`MIN_UPDATES` weight
+            updates (see :func:`epoch_limits`).
         init_weights: a local ``.weights.h5`` file to start a CNN from (layers matched
             by name and shape); None starts from random weights.
         horizon: a time series: the steps forecast at once (``--horizon``).
@@ -118,7 +134,7 @@ class TrainSettings:
     time_budget_s: float = DEFAULT_TIME_BUDGET_S
     cv: int | None = None
     seed: int = 0
-    max_epochs: int = 50
+    max_epochs: int | None = None
     init_weights: str | None = None
     horizon: int = 1
     lookback: int | None = None
@@ -314,6 +330,11 @@ class _Task:
         """The split, in one line for the progress output."""
         raise NotImplementedError
 
+    @property
+    def n_train(self) -> int:
+        """Training examples (rows, images, sequences, texts or windows)."""
+        raise NotImplementedError
+
     def baseline(self, seed: int):
         """The classical baseline fitted on train + validation, scored on the test part."""
         raise NotImplementedError
@@ -363,11 +384,16 @@ class _RowTask(_Task):
     #: How the examples are called in progress lines.
     what = "rows"
 
+    @property
+    def stratify(self) -> bool:
+        """Whether the split keeps class shares (a class per example)."""
+        return self.classification
+
     def _split(self, seed: int) -> None:
         self.split = split_indices(
             len(self.y),
-            y=self.y if self.classification else None,
-            stratify=self.classification,
+            y=self.y if self.stratify else None,
+            stratify=self.stratify,
             seed=seed,
         )
         if self.split.note:
@@ -389,6 +415,10 @@ class _RowTask(_Task):
     def predict(self, model, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Model outputs for ``rows``, and the rows they belong to (all, for tables)."""
         raise NotImplementedError
+
+    @property
+    def n_train(self) -> int:
+        return len(self.split.train)
 
     def describe(self):
         split = self.split
@@ -580,9 +610,46 @@ class _ImageTask(_RowTask):
 
 
 class _SequenceTask(_RowTask):
-    """Sequences classified (or valued) as a whole, or texts; one RNN input per example."""
+    """Sequences classified (or valued) as a whole or labelled step by step, or texts;
+    one RNN input per example."""
 
     what = "examples"
+
+    @property
+    def per_step(self) -> bool:
+        return self.schema.per_step
+
+    @property
+    def task_name(self) -> str:
+        return "sequence-labelling" if self.per_step else super().task_name
+
+    @property
+    def stratify(self) -> bool:
+        return self.classification and not self.per_step
+
+    def class_weight(self, profile):
+        from dladvisor.models.common import class_weights
+
+        if not self.per_step:
+            return super().class_weight(profile)
+        if not self.classification or "imbalance" not in profile.alert_codes():
+            return None
+        self.notes.append("labels weighted by their inverse frequency (they are imbalanced)")
+        labels = self.y[self.split.train]
+        return class_weights(labels[labels >= 0], len(self.schema.target.classes))
+
+    def evaluate(self, model, baseline, hyperparameters):
+        if not self.per_step:
+            return super().evaluate(model, baseline, hyperparameters)
+        from dladvisor.tuning.metrics import confusion, score
+        from dladvisor.tuning.sequence_baselines import known_steps
+
+        outputs, rows = self.predict(model, self.split.test)
+        y_steps, predicted = known_steps(self.y[rows], outputs, self.schema.target)
+        classes = self.schema.target.classes
+        metrics = score(self.kind, y_steps, predicted, classes)
+        matrix = confusion(y_steps, predicted, classes) if self.classification else None
+        return metrics, matrix
 
     def __init__(self, dataset: SequenceDataset, profile: Profile, *, seed: int) -> None:
         self.schema = SequenceSchema.from_profile(profile, dataset)
@@ -598,9 +665,15 @@ class _SequenceTask(_RowTask):
         return self.x[rows]
 
     def row_baseline(self, fit_rows, test_rows, seed):
-        from dladvisor.tuning.sequence_baselines import fit_sequence_baseline, fit_text_baseline
+        from dladvisor.tuning.sequence_baselines import (
+            fit_sequence_baseline,
+            fit_step_baseline,
+            fit_text_baseline,
+        )
 
         parts = (self.x[fit_rows], self.y[fit_rows], self.x[test_rows], self.y[test_rows])
+        if self.per_step:
+            return fit_step_baseline(*parts, target=self.schema.target, seed=seed)
         if self.schema.form == "text":
             return fit_text_baseline(*parts, target=self.schema.target, seed=seed)
         return fit_sequence_baseline(*parts, target=self.schema.target)
@@ -621,8 +694,8 @@ class _SequenceTask(_RowTask):
             self.schema,
             n_train=len(train_rows),
             class_weight=class_weight,
-            target_mean=float(np.mean(y_train)) if regression else None,
-            target_std=(float(np.std(y_train)) or 1.0) if regression else None,
+            target_mean=float(np.nanmean(y_train)) if regression else None,
+            target_std=(float(np.nanstd(y_train)) or 1.0) if regression else None,
             epochs=epochs,
             **settings,
         )
@@ -633,7 +706,7 @@ class _SequenceTask(_RowTask):
     def write_extras(self, run_dir, model, hyperparameters):
         from dladvisor.report.sequences import write_sequence_examples
 
-        if self.schema.form != "sequences" or not self.classification:
+        if self.schema.form != "sequences" or not self.classification or self.per_step:
             return []
         written = write_sequence_examples(
             self.x,
@@ -721,6 +794,10 @@ class _SeriesTask(_Task):
     def task_name(self) -> str:
         return "forecasting"
 
+    @property
+    def n_train(self) -> int:
+        return self.parts["train"].count(min(self.lookbacks))
+
     def describe(self):
         longest = max(self.lookbacks)
         counts = {name: w.count(longest) for name, w in self.parts.items()}
@@ -747,7 +824,7 @@ class _SeriesTask(_Task):
         mean, std = channel_statistics(self.values[: self.split.train[1]])
         return get_hypermodel_class(technique)(
             self.schema,
-            n_train=max(1, self.parts["train"].count(min(self.lookbacks))),
+            n_train=max(1, self.n_train),
             channel_mean=mean,
             channel_std=std,
             lookback_choices=self.lookbacks if self.schema.lookback is None else None,
@@ -847,9 +924,16 @@ def _fit_and_export(
     reporter.message(_scores_line(f"baseline {baseline.name}", baseline.metrics, kind))
 
     weights = task.class_weight(profile)
+    max_epochs, patience = epoch_limits(task.n_train, settings.max_epochs)
+    if max_epochs > DEFAULT_MAX_EPOCHS and settings.max_epochs is None:
+        notes.append(
+            f"small data ({task.n_train:,} training examples): trials may run up to "
+            f"{max_epochs} epochs ({MIN_UPDATES} weight updates) and stop after {patience} "
+            "without improvement (--max-epochs sets the limit)"
+        )
     # The tuner sets each trial's epochs (Hyperband's rounds, early stopping), so epochs
     # is fixed here rather than searched.
-    hypermodel = task.hypermodel(technique, weights, settings.max_epochs)
+    hypermodel = task.hypermodel(technique, weights, max_epochs)
 
     tuning_seconds = max(1.0, deadline.remaining() * TUNING_SHARE) if deadline.limited else None
     tuning_deadline = Deadline(tuning_seconds)
@@ -859,7 +943,8 @@ def _fit_and_export(
         max_trials=settings.max_trials,
         time_budget_s=tuning_seconds,
         seed=settings.seed,
-        max_epochs=settings.max_epochs,
+        max_epochs=max_epochs,
+        patience=patience,
         cv=settings.cv,
     )
     x_tune, y_tune, validation = task.tuning_data(bool(settings.cv))
@@ -967,6 +1052,26 @@ def _fit_and_export(
         json.dumps(result_dict(result, settings, task.split_summary()), indent=2, allow_nan=False),
     )
     return result
+
+
+def epoch_limits(n_train: int, max_epochs: int | None = None) -> tuple[int, int]:
+    """``(max_epochs, patience)`` for ``n_train`` training examples.
+
+    An epoch of a small data set is a handful of batches, so limits in epochs that suit
+    large data stop small-data trials after a few dozen weight updates - too early for a
+    network to learn, and in reach of the noise of a small validation part. Both limits
+    are therefore set in updates (batches of 32) and turned into epochs: at least
+    :data:`MIN_UPDATES` updates per trial (at least :data:`DEFAULT_MAX_EPOCHS` and at most
+    :data:`MAX_AUTO_EPOCHS` epochs) unless ``max_epochs`` is given, and a patience of
+    :data:`PATIENCE_UPDATES` updates (at least :data:`DEFAULT_PATIENCE` epochs, at most
+    the epoch limit). For example: 30 examples -> (400, 40); 200 -> (58, 6); 1,000 or
+    more -> (50, 5).
+    """
+    batches = max(1, math.ceil(n_train / _NOMINAL_BATCH))
+    if max_epochs is None:
+        max_epochs = min(MAX_AUTO_EPOCHS, max(DEFAULT_MAX_EPOCHS, math.ceil(MIN_UPDATES / batches)))
+    patience = max(DEFAULT_PATIENCE, math.ceil(PATIENCE_UPDATES / batches))
+    return int(max_epochs), int(min(patience, max_epochs))
 
 
 def _retrain_seconds(best, epochs: int, growth: float) -> float:

@@ -62,6 +62,42 @@ def test_npz_sequences_train_and_predict_from_the_cli(tmp_path, capsys):
     assert (run_dir / "examples.png").stat().st_size > 1000
 
 
+def test_a_label_per_step_is_learnt_and_predicted_step_by_step(tmp_path, capsys):
+    # Many-to-many: a long table (subject, t, value, label) whose label changes within
+    # each subject - whether the value rose since the step before, which needs context.
+    rng = np.random.default_rng(0)
+    rows = ["subject,t,acc,label"]
+    for subject in range(40):
+        values = np.cumsum(rng.normal(size=12 - subject % 3))  # lengths 10 to 12
+        for t, value in enumerate(values):
+            label = "up" if t and value > values[t - 1] else "down"
+            rows.append(f"s{subject},{t},{value:.3f},{label}")
+    data = tmp_path / "steps.csv"
+    data.write_text("\n".join(rows) + "\n")
+    run_dir = tmp_path / "run"
+    code, stdout, stderr = run(capsys, "train", data, "--target", "label", "--out", run_dir, *QUICK)
+    assert code == 0, stderr
+    assert "for sequence-labelling" in stdout
+    results = json.loads((run_dir / "results.json").read_text())
+    assert results["task"] == "sequence-labelling" and "own values" in results["baseline"]["name"]
+    assert results["confusion_matrix"]["classes"] == ["down", "up"]
+    # The confusion matrix counts the test steps (every step of the 8 test subjects).
+    assert sum(map(sum, results["confusion_matrix"]["matrix"])) >= 8 * 10
+    assert json.loads((run_dir / "metadata.json").read_text())["schema"]["per_step"] is True
+
+    out = tmp_path / "labels.csv"
+    code, stdout, stderr = run(capsys, "predict", run_dir, data, "--out", out)
+    assert code == 0, stderr
+    assert f"predicted {len(rows) - 1} steps" in stdout
+    with open(out, newline="") as handle:
+        predicted = list(csv.DictReader(handle))
+    assert len(predicted) == len(rows) - 1  # one row per step, none for the padding
+    assert [r["subject"] for r in predicted[:2]] == ["s0", "s0"]
+    assert [r["step"] for r in predicted[:3]] == ["0", "1", "2"]
+    assert {r["predicted_label"] for r in predicted} <= {"down", "up"}
+    assert {"probability_down", "probability_up"} <= set(predicted[0])
+
+
 def test_text_table_trains_and_predicts(tmp_path):
     rng = np.random.default_rng(0)
     good = ["a wonderful warm and funny film", "great acting and a lovely story told well"]

@@ -130,6 +130,8 @@ class Destandardise(keras.layers.Layer):
             raise ValueError(f"Destandardise needs a positive std; received {std}")
         self.mean = float(mean)
         self.std = float(std)
+        # Elementwise: a step mask (outputs per step of a sequence) passes through.
+        self.supports_masking = True
 
     def call(self, inputs: Any) -> Any:
         return ops.cast(inputs, self.compute_dtype) * self.std + self.mean

@@ -13,6 +13,16 @@ documented default range" (AutoKeras' convention). The search space:
 =================  =========================================  ==========================
 setting            hyperparameter(s) and range                 default
 =================  =========================================  ==========================
+network            ``network`` (sequences only): recurrent,    convolutional for
+                   or convolutional - the fully convolutional  sequences of at least
+                   network (FCN, Wang et al. 2017: Conv1D-     :data:`FCN_FROM` steps
+                   BN-ReLU blocks, kernels 8/5/3, averaged     labelled as a whole;
+                   over time), the 1-D CNN the recommender     recurrent otherwise
+                   names as the alternative; the settings
+                   below down to pooling_over_time apply to
+                   the recurrent one
+fcn_filters        ``fcn_filters``: 64, 128 (the middle        128
+                   block twice as many; convolutional only)
 cell               ``cell``: lstm, gru, simple_rnn             lstm
 num_layers         ``num_layers``: int 1-3 (stacked; every     1
                    layer but the last returns its sequence)
@@ -64,8 +74,11 @@ epochs             ``epochs``: 5-50, step 5 (the most epochs   20
 =================  =========================================  ==========================
 
 The defaults make a good network by themselves - one bidirectional LSTM of 64 units
-(forward only for a series), its last state, a small dense layer - so the tuner's first
-trial and :func:`build_fixed` without values are already sensible.
+(forward only for a series), its last state, a small dense layer; for sequences of
+:data:`FCN_FROM` steps or more labelled as a whole, the FCN - so the tuner's first trial
+and :func:`build_fixed` without values are already sensible. With a label per step
+(``schema.per_step``) every recurrent layer returns its sequence and the head labels each
+step (no pooling over time, no convolutional front end).
 
 The built model does its own preprocessing and takes raw data (the input contract):
 
@@ -91,6 +104,7 @@ mode once that module is imported.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from typing import Any, Mapping, Sequence
 
@@ -127,6 +141,10 @@ from dladvisor.tuning.windows import lookback_choices
 __all__ = [
     "BATCH_SIZES",
     "CELLS",
+    "FCN_FILTERS_CHOICES",
+    "FCN_FROM",
+    "LEVELS",
+    "NETWORKS",
     "CONV_FILTERS_CHOICES",
     "CONV_FRONT_FROM",
     "CONV_KERNEL_CHOICES",
@@ -166,6 +184,18 @@ CONV_POOL = 4
 CONV_FRONT_FROM = 200
 #: How the recurrent layers' outputs become one vector.
 POOLINGS_OVER_TIME = ("last", "average", "attention")
+#: The networks over sequences: recurrent layers, or the fully convolutional network
+#: (FCN) - the 1-D CNN the recommender names as the alternative.
+NETWORKS = ("recurrent", "convolutional")
+#: Filters of the FCN's first and last block (the middle one has twice as many).
+FCN_FILTERS_CHOICES = (64, 128)
+#: Sequences at least this long (the longest) start the search with the FCN: convolutions
+#: lead time-series classification benchmarks on such signals (Fawaz et al. 2019).
+FCN_FROM = 100
+#: Momentum of the FCN's batch normalisation: Keras' 0.99 needs hundreds of batches to
+#: settle its moving statistics, more than a small data set gives, and the model then
+#: predicts one class at inference however well it trains.
+FCN_NORM_MOMENTUM = 0.9
 #: How a series' windows are scaled: relative to their last known value, or to the
 #: training mean.
 LEVELS = ("last", "mean")
@@ -281,6 +311,8 @@ class RNNHyperModel(keras_tuner.HyperModel):
         text_length: int | None = None,
         lookback_choices: Sequence[int] | None = None,
         series_steps: int | None = None,
+        network: str | None = None,
+        fcn_filters: int | None = None,
         cell: str | None = None,
         num_layers: int | None = None,
         units: int | None = None,
@@ -333,6 +365,7 @@ class RNNHyperModel(keras_tuner.HyperModel):
             ("num_layers", num_layers, 1),
             ("units", units, 1),
             ("conv_filters", conv_filters, 1),
+            ("fcn_filters", fcn_filters, 1),
             ("conv_kernel", conv_kernel, 1),
             ("dense_units", dense_units, 0),
             ("embedding_dim", embedding_dim, 1),
@@ -348,6 +381,7 @@ class RNNHyperModel(keras_tuner.HyperModel):
             ("cell", cell, CELLS),
             ("pooling_over_time", pooling_over_time, POOLINGS_OVER_TIME),
             ("level", level, LEVELS),
+            ("network", network, NETWORKS),
             ("optimizer", optimizer, OPTIMIZERS),
         ):
             if value is not None and value not in names:
@@ -391,9 +425,20 @@ class RNNHyperModel(keras_tuner.HyperModel):
         self.conv_filters = conv_filters
         self.conv_kernel = conv_kernel
         self.pooling_over_time = pooling_over_time
+        if schema.per_step and (conv_front or pooling_over_time not in (None, "last")):
+            raise ConfigError(
+                "a label per step needs every step's output: leave conv_front and "
+                "pooling_over_time out"
+            )
+        if (network is not None or fcn_filters is not None) and schema.form != "sequences":
+            raise ConfigError(
+                f"network and fcn_filters apply to sequences; the schema is of {schema.form}"
+            )
         if level is not None and schema.form != "series":
             raise ConfigError(f"level applies to a series; the schema is of {schema.form}")
         self.level = level
+        self.network = network
+        self.fcn_filters = fcn_filters
         self.dense_units = dense_units
         self.embedding_dim = embedding_dim
         self.optimizer = optimizer
@@ -437,47 +482,23 @@ class RNNHyperModel(keras_tuner.HyperModel):
         them, so the whole space is known after one build.
         """
         inputs, x, mask, level = self._front(hp)
-        if self._conv_front(hp):
-            # The choices exist only with the front end on; the scope tells the tuner so.
-            if self.conv_front is None:
-                with hp.conditional_scope("conv_front", [True]):
-                    filters = self._value(hp, "conv_filters")
-                    kernel = self._value(hp, "conv_kernel")
-            else:
-                filters = self._value(hp, "conv_filters")
-                kernel = self._value(hp, "conv_kernel")
-            x = keras.layers.Conv1D(
-                filters, kernel, padding="same", activation="relu", name=f"{_PREFIX}conv"
-            )(x)
-            x, mask = MaskedTimePooling(CONV_POOL, name=f"{_PREFIX}conv_pool")([x, mask])
-        elif self.conv_front is None:
-            with hp.conditional_scope("conv_front", [True]):
-                self._value(hp, "conv_filters")
-                self._value(hp, "conv_kernel")
-
-        cell = self._value(hp, "cell")
-        num_layers = self._value(hp, "num_layers")
-        units = self._value(hp, "units")
-        bidirectional = self._bidirectional(hp)
+        network = self._network(hp)
         dropout = self._value(hp, "dropout")
-        recurrent_dropout = self._value(hp, "recurrent_dropout")
-        pooling = self._value(hp, "pooling_over_time")
-        for i in range(num_layers):
-            sequences = i < num_layers - 1 or pooling != "last"
-            layer = _CELL_LAYERS[cell](
-                units,
-                dropout=dropout,
-                recurrent_dropout=recurrent_dropout,
-                return_sequences=sequences,
-                name=f"{_PREFIX}{cell}_{i}",
-            )
-            if bidirectional:
-                layer = keras.layers.Bidirectional(layer, name=f"{_PREFIX}bidirectional_{i}")
-            x = layer(x, mask=mask)
-        if pooling == "average":
-            x = MaskedAverage(name=f"{_PREFIX}average")(x, mask=mask)
-        elif pooling == "attention":
-            x = AttentionPooling(_ATTENTION_UNITS, name=f"{_PREFIX}attention")(x, mask=mask)
+        # The settings of a network exist when it is built or may be chosen (the scope
+        # tells the tuner which choice they belong to).
+        tunable = self.schema.form == "sequences" and self.network is None
+        if network == "convolutional" or (tunable and self.schema.form == "sequences"):
+            with self._network_scope(hp, "convolutional"):
+                filters = self._value(hp, "fcn_filters")
+            if network == "convolutional":
+                x = self._convolutional(x, filters)
+                if not self.schema.per_step:
+                    x = MaskedAverage(name=f"{_PREFIX}average")(x, mask=mask)
+        if network == "recurrent" or tunable:
+            with self._network_scope(hp, "recurrent"):
+                recurrent = self._recurrent(hp, x, mask, dropout, build=network == "recurrent")
+            if network == "recurrent":
+                x = recurrent
 
         dense_units = self._value(hp, "dense_units")
         if dense_units > 0:
@@ -494,6 +515,79 @@ class RNNHyperModel(keras_tuner.HyperModel):
         self._batch_size(hp)
         self._epochs(hp)
         return model
+
+    def _network_scope(self, hp: keras_tuner.HyperParameters, network: str):
+        """The hyperparameters of one network kind exist only when it is chosen."""
+        if self.schema.form != "sequences" or self.network is not None:
+            return contextlib.nullcontext()  # no choice: the network's settings are plain
+        return hp.conditional_scope("network", [network])
+
+    def _convolutional(self, x: keras.KerasTensor, filters: int) -> keras.KerasTensor:
+        """The fully convolutional network (FCN) of Wang, Yan and Oates (2017): three
+        Conv1D - batch norm - ReLU blocks (kernels 8, 5, 3; filters f, 2f, f), steps kept."""
+        for i, (kernel, width) in enumerate(((8, filters), (5, 2 * filters), (3, filters))):
+            x = keras.layers.Conv1D(width, kernel, padding="same", name=f"{_PREFIX}fcn_conv_{i}")(x)
+            x = keras.layers.LayerNormalization(name=f"{_PREFIX}fcn_norm_{i}")(x)
+            x = keras.layers.Activation("relu", name=f"{_PREFIX}fcn_relu_{i}")(x)
+        return x
+
+    def _recurrent(
+        self,
+        hp: keras_tuner.HyperParameters,
+        x: keras.KerasTensor,
+        mask: keras.KerasTensor,
+        dropout: float,
+        *,
+        build: bool,
+    ) -> keras.KerasTensor | None:
+        """The recurrent network: an optional Conv1D front end, stacked recurrent layers
+        and a pooling over time; with ``build`` False its hyperparameters are only
+        registered (the convolutional network was chosen)."""
+        if self._conv_front(hp):
+            # The choices exist only with the front end on; the scope tells the tuner so.
+            if self.conv_front is None:
+                with hp.conditional_scope("conv_front", [True]):
+                    filters = self._value(hp, "conv_filters")
+                    kernel = self._value(hp, "conv_kernel")
+            else:
+                filters = self._value(hp, "conv_filters")
+                kernel = self._value(hp, "conv_kernel")
+            if build:
+                x = keras.layers.Conv1D(
+                    filters, kernel, padding="same", activation="relu", name=f"{_PREFIX}conv"
+                )(x)
+                x, mask = MaskedTimePooling(CONV_POOL, name=f"{_PREFIX}conv_pool")([x, mask])
+        elif self.conv_front is None and not self.schema.per_step:
+            with hp.conditional_scope("conv_front", [True]):
+                self._value(hp, "conv_filters")
+                self._value(hp, "conv_kernel")
+
+        cell = self._value(hp, "cell")
+        num_layers = self._value(hp, "num_layers")
+        units = self._value(hp, "units")
+        bidirectional = self._bidirectional(hp)
+        recurrent_dropout = self._value(hp, "recurrent_dropout")
+        # A label per step needs every step's output: no pooling over time.
+        pooling = "none" if self.schema.per_step else self._value(hp, "pooling_over_time")
+        if not build:
+            return None
+        for i in range(num_layers):
+            sequences = i < num_layers - 1 or pooling != "last"
+            layer = _CELL_LAYERS[cell](
+                units,
+                dropout=dropout,
+                recurrent_dropout=recurrent_dropout,
+                return_sequences=sequences,
+                name=f"{_PREFIX}{cell}_{i}",
+            )
+            if bidirectional:
+                layer = keras.layers.Bidirectional(layer, name=f"{_PREFIX}bidirectional_{i}")
+            x = layer(x, mask=mask)
+        if pooling == "average":
+            x = MaskedAverage(name=f"{_PREFIX}average")(x, mask=mask)
+        elif pooling == "attention":
+            x = AttentionPooling(_ATTENTION_UNITS, name=f"{_PREFIX}attention")(x, mask=mask)
+        return x
 
     def fit(self, hp: keras_tuner.HyperParameters, model: keras.Model, *args: Any, **kwargs: Any):
         """Trains ``model`` with the trial's batch size, epochs and class weights.
@@ -529,6 +623,18 @@ class RNNHyperModel(keras_tuner.HyperModel):
         if self.class_weight is not None and "class_weight" not in kwargs:
             kwargs["class_weight"] = dict(self.class_weight)
 
+        if self.schema.per_step:
+            # Keras takes no class weights for a target per step: they become weights of
+            # the steps, which also leave out the unknown labels and the padding.
+            weights = kwargs.pop("class_weight", None)
+            if y is not None:
+                y, kwargs["sample_weight"] = self._step_targets(y, weights)
+            validation = kwargs.get("validation_data")
+            if isinstance(validation, (tuple, list)) and len(validation) == 2:
+                kwargs["validation_data"] = (
+                    validation[0],
+                    *self._step_targets(validation[1], weights),
+                )
         lookback = self._lookback(hp) if self.schema.form == "series" else None
         if _has_windows(x):
             if y is not None:
@@ -552,6 +658,30 @@ class RNNHyperModel(keras_tuner.HyperModel):
                     *validation[1:],
                 )
         return model.fit(x, y, *args, **kwargs)
+
+    def _step_targets(
+        self, y: Any, class_weight: Mapping[int, float] | None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Per-step targets ``(N, T)`` (class indices with -1, or values with NaN, where a
+        label is unknown or the step is padding) as Keras trains on them, and the weight
+        of every step: 0 for the unknown ones, the class weight (or 1) for the others."""
+        y = np.asarray(y)
+        if self.schema.target.is_classification:
+            known = y >= 0
+            filled = np.where(known, y, 0)
+            weights = known.astype(np.float32)
+            if class_weight:
+                lookup = np.array(
+                    [class_weight.get(i, 1.0) for i in range(len(self.schema.target.classes))],
+                    dtype=np.float32,
+                )
+                weights *= lookup[filled]
+            if self.schema.target.kind == "binary":
+                filled = filled[..., None].astype(np.float32)
+            return filled, weights
+        known = np.isfinite(y)
+        filled = np.where(known, y, 0.0).astype(np.float32)[..., None]
+        return filled, known.astype(np.float32)
 
     def _cut(self, windows: Any, lookback: int, where: str) -> tuple[Any, Any]:
         """The windows object's ``(X, Y)`` for ``lookback``; at least one window."""
@@ -606,6 +736,8 @@ class RNNHyperModel(keras_tuner.HyperModel):
             return hp.Choice("conv_kernel", list(CONV_KERNEL_CHOICES), default=5)
         if name == "pooling_over_time":
             return hp.Choice("pooling_over_time", list(POOLINGS_OVER_TIME), default="last")
+        if name == "fcn_filters":
+            return hp.Choice("fcn_filters", list(FCN_FILTERS_CHOICES), default=128)
         if name == "level":
             return hp.Choice("level", list(LEVELS), default="last")
         if name == "dense_units":
@@ -618,6 +750,17 @@ class RNNHyperModel(keras_tuner.HyperModel):
             low, high = LEARNING_RATE_RANGE
             return hp.Float("learning_rate", low, high, sampling="log", default=1e-3)
         raise ValueError(f"no hyperparameter for the setting {name!r}")
+
+    def _network(self, hp: keras_tuner.HyperParameters) -> str:
+        if self.schema.form != "sequences":
+            return "recurrent"
+        if self.network is not None:
+            return self.network
+        schema = self.schema
+        long_signal = not schema.per_step and (schema.length or 0) >= FCN_FROM
+        return hp.Choice(
+            "network", list(NETWORKS), default="convolutional" if long_signal else "recurrent"
+        )
 
     def _bidirectional(self, hp: keras_tuner.HyperParameters) -> bool:
         if self.bidirectional is not None:
@@ -645,6 +788,8 @@ class RNNHyperModel(keras_tuner.HyperModel):
         return schema.length
 
     def _conv_front(self, hp: keras_tuner.HyperParameters) -> bool:
+        if self.schema.per_step:
+            return False  # its pooling would merge the steps that each need a label
         if self.conv_front is not None:
             return bool(self.conv_front)
         steps = self._default_steps()

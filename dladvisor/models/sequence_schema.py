@@ -72,6 +72,8 @@ class SequenceSchema:
             tune it. ``None`` otherwise.
         target_channel: series: the index in ``channels`` of the forecast channel;
             ``None`` otherwise.
+        per_step: sequences: the target labels every step (sequence labelling,
+            many-to-many): the model outputs one prediction per step.
     """
 
     kind: ClassVar[str] = "sequence"
@@ -83,6 +85,7 @@ class SequenceSchema:
     horizon: int = 1
     lookback: int | None = None
     target_channel: int | None = None
+    per_step: bool = False
 
     def __post_init__(self) -> None:
         if self.form not in FORMS:
@@ -127,6 +130,8 @@ class SequenceSchema:
                     "horizon, lookback and target_channel apply to a series only; leave them "
                     f"out for {self.form}"
                 )
+        if self.per_step and self.form != "sequences":
+            raise ConfigError(f"a label per step applies to sequences; received {self.form}")
         if self.length is not None and self.length < 1:
             raise ConfigError(f"length must be at least 1; received {self.length}")
 
@@ -214,12 +219,6 @@ class SequenceSchema:
                 f"--horizon and --lookback apply to a time series; {profile.source} holds "
                 f"{form}: leave them out"
             )
-        if summary.per_step_target:
-            raise ConfigError(
-                f"{profile.source}: {target.name!r} labels every step (sequence labelling), "
-                "which is not modelled yet; pass --target with an annotation of whole "
-                "sequences"
-            )
         classes = tuple(label for label, _ in sorted(target.class_counts))
         kind = target.kind if target.kind in ("binary", "multiclass") else "regression"
         spec = TargetSpec(
@@ -228,7 +227,13 @@ class SequenceSchema:
         if form == "text":
             return cls(form=form, target=spec, length=_text_length(dataset))
         channels = _filled_channels(dataset)
-        return cls(form=form, target=spec, channels=channels, length=int(dataset.values.shape[1]))
+        return cls(
+            form=form,
+            target=spec,
+            channels=channels,
+            length=int(dataset.values.shape[1]),
+            per_step=bool(summary.per_step_target),
+        )
 
     # -- dataset -> model inputs -------------------------------------------------------
 
@@ -289,9 +294,38 @@ class SequenceSchema:
                 "a series' targets are the future values of its windows; use "
                 "dladvisor.tuning.windows.SeriesWindows"
             )
+        if self.per_step:
+            return self._step_targets(dataset)
         return annotation_targets(
             self.target, dataset.annotations, source=str(dataset.path), what=self.form
         )
+
+    def _step_targets(self, dataset: "SequenceDataset") -> tuple[np.ndarray, np.ndarray]:
+        """Per-step targets: ``(positions, y)`` with ``y`` shaped (n, T) - class indices
+        (int64, -1 where a step has no known label or is padding) or values (float64, NaN
+        there) - for the sequences with at least one known label."""
+        from dladvisor.recommender.profile import label_text
+
+        if dataset.per_step is None or dataset.per_step_name != self.target.name:
+            raise DataError(
+                f"{dataset.path}: no label per step named {self.target.name!r}; the model "
+                "needs the per-step labels it was trained with"
+            )
+        labels = dataset.per_step
+        within = np.arange(labels.shape[1])[None, :] < dataset.lengths[:, None]
+        if self.target.is_classification:
+            index = {label: i for i, label in enumerate(self.target.classes)}
+            y = np.full(labels.shape, -1, dtype=np.int64)
+            for (row, step), value in np.ndenumerate(labels):
+                if within[row, step] and value is not None and value == value:
+                    y[row, step] = index.get(label_text(value), -1)
+            known = y >= 0
+        else:
+            y = np.where(within, labels.astype(np.float64), np.nan)
+            y[~np.isfinite(y)] = np.nan
+            known = np.isfinite(y)
+        positions = np.flatnonzero(known.any(axis=1)).astype(np.int64)
+        return positions, y[positions]
 
     # -- serialisation -----------------------------------------------------------------
 
@@ -304,6 +338,7 @@ class SequenceSchema:
             "horizon": self.horizon,
             "lookback": self.lookback,
             "target_channel": self.target_channel,
+            "per_step": self.per_step,
             "target": {
                 "name": self.target.name,
                 "kind": self.target.kind,
@@ -338,6 +373,7 @@ class SequenceSchema:
             horizon=int(data.get("horizon", 1)),
             lookback=whole(data.get("lookback")),
             target_channel=whole(data.get("target_channel")),
+            per_step=bool(data.get("per_step", False)),
         )
 
 

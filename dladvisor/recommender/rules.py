@@ -820,8 +820,8 @@ BASELINES: dict[tuple[str, str], Baseline] = {
         "on the training part)",
     ),
     ("sequence-labelling", "*"): Baseline(
-        "most frequent label per input value",
-        "Tagging each step with the label its value (or word) most often has in training "
+        "gradient boosting on each step's own values (no context)",
+        "Labelling each step from its own values alone, without the steps around it, "
         "shows what context adds.",
         "per-step accuracy",
     ),

@@ -9,6 +9,8 @@ the same split and scored the same way:
 - sequence classification (:func:`fit_sequence_baseline`): 1-nearest-neighbour with the
   Euclidean distance between z-normalised sequences, the standard of time-series
   classification (k = 5 neighbours, averaged, for a numeric target);
+- sequence labelling (:func:`fit_step_baseline`): gradient-boosted trees labelling each
+  step from its own values, without the context a sequence model adds;
 - text (:func:`fit_text_baseline`): TF-IDF of words and word pairs with logistic (or
   ridge) regression.
 
@@ -31,10 +33,13 @@ from dladvisor.tuning.metrics import forecast_scores, score, seasonal_naive_scal
 from dladvisor.tuning.windows import TimeSplit
 
 __all__ = [
+    "MAX_STEP_SAMPLES",
     "REGRESSION_NEIGHBOURS",
     "fit_forecast_baseline",
     "fit_sequence_baseline",
+    "fit_step_baseline",
     "fit_text_baseline",
+    "known_steps",
 ]
 
 #: Neighbours averaged by the nearest-neighbour baseline of a numeric target.
@@ -321,6 +326,114 @@ def _nearest(train: np.ndarray, test: np.ndarray, k: int) -> np.ndarray:
         else:
             nearest[first : first + block] = np.argpartition(distances, k - 1, axis=1)[:, :k]
     return nearest
+
+
+# -- Sequence labelling ----------------------------------------------------------------
+
+#: Training steps the per-step baseline fits on at most (a random sample beyond).
+MAX_STEP_SAMPLES = 200_000
+
+
+def known_steps(
+    y: np.ndarray, outputs: np.ndarray | None, target: TargetSpec
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The steps with a known label, flattened: their labels, and the outputs at them.
+
+    Args:
+        y: per-step targets shaped (N, T): class indices with -1, or values with NaN,
+            where a label is unknown or the step is padding.
+        outputs: a model's outputs for the same sequences, (N, T', ...) with T' >= T
+            (class probabilities per step, or values), or None.
+        target: what is predicted.
+
+    Returns:
+        ``(labels, predicted)``: the known labels (k,) and the outputs at those steps -
+        (k, C) class probabilities (C = 1: the positive class's), or (k,) values - or
+        None.
+    """
+    y = np.asarray(y)
+    known = y >= 0 if target.is_classification else np.isfinite(y)
+    if outputs is None:
+        return y[known], None
+    outputs = np.asarray(outputs, dtype=np.float64)
+    outputs = outputs.reshape(outputs.shape[0], outputs.shape[1], -1)[:, : y.shape[1]]
+    picked = outputs[known]
+    return y[known], picked if target.is_classification else picked[:, 0]
+
+
+def fit_step_baseline(
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_test: np.ndarray,
+    y_test: np.ndarray,
+    *,
+    target: TargetSpec,
+    seed: int = 0,
+) -> BaselineResult:
+    """Label each step from its own values alone: gradient-boosted trees, no context.
+
+    What a sequence model adds is context - the steps before and after; this baseline
+    has none. It learns the label of a step from that step's channel values only
+    (HistGradientBoostingClassifier / Regressor, missing values handled natively), fitted
+    on the known steps of the training sequences (a random sample of
+    :data:`MAX_STEP_SAMPLES` when there are more) and scored on every known test step.
+
+    Args:
+        x_train: training sequences shaped (N, T, F), NaN-padded.
+        y_train: their labels per step shaped (N, T): class indices with -1, or values
+            with NaN, where unknown.
+        x_test, y_test: the test sequences and labels, alike.
+        target: what is predicted.
+        seed: the sample's and the trees' seed.
+
+    Returns:
+        The baseline's name, its :func:`dladvisor.tuning.metrics.score` over the known
+        test steps, wall time and settings.
+
+    Raises:
+        ConfigError: shapes that do not match.
+        DataError: no known training step, or a single class among them.
+    """
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+
+    start = time.perf_counter()
+    parts = []
+    for which, x, y in (("train", x_train, y_train), ("test", x_test, y_test)):
+        x, y = np.asarray(x, dtype=np.float32), np.asarray(y)
+        if x.ndim != 3 or y.ndim != 2 or y.shape[0] != x.shape[0] or y.shape[1] > x.shape[1]:
+            raise ConfigError(
+                f"x_{which} {x.shape} and y_{which} {y.shape}: pass sequences (N, T, F) and "
+                "one label per step (N, T)"
+            )
+        known = y >= 0 if target.is_classification else np.isfinite(y)
+        parts.append((x[:, : y.shape[1]][known], y[known]))
+    (features, labels), (test_features, test_labels) = parts
+    _check_training_targets(labels, target, "steps")
+    if len(labels) > MAX_STEP_SAMPLES:
+        chosen = np.random.default_rng(seed).choice(len(labels), MAX_STEP_SAMPLES, replace=False)
+        features, labels = features[chosen], labels[chosen]
+    if target.is_classification:
+        model = HistGradientBoostingClassifier(random_state=seed)
+        model.fit(features, labels)
+        proba = model.predict_proba(test_features)
+        full = np.zeros((len(test_features), len(target.classes)))
+        full[:, model.classes_.astype(np.int64)] = proba
+        metrics = score(target.kind, test_labels, full, target.classes)
+        name = "gradient boosting on each step's own values (no context)"
+    else:
+        model = HistGradientBoostingRegressor(random_state=seed)
+        model.fit(features, labels)
+        metrics = score(target.kind, test_labels, model.predict(test_features))
+        name = "gradient boosting regression on each step's own values (no context)"
+    params = {
+        "estimator": type(model).__name__,
+        "features": "the step's channel values",
+        "train_steps": len(labels),
+        "test_steps": len(test_labels),
+    }
+    return BaselineResult(
+        name=name, metrics=metrics, seconds=time.perf_counter() - start, params=params
+    )
 
 
 # -- Text ------------------------------------------------------------------------------------

@@ -272,6 +272,7 @@ def test_default_search_space_names_ranges_and_defaults():
 def test_fixed_values_leave_the_space_and_build_fixed_rebuilds():
     hp = keras_tuner.HyperParameters()
     model = hypermodel(
+        network="recurrent",
         cell="gru",
         num_layers=2,
         units=16,
@@ -405,6 +406,73 @@ def test_forecasts_relative_to_the_last_known_value_follow_the_level():
         hypermodel(level="last")
 
 
+def test_long_fixed_length_sequences_start_with_the_fully_convolutional_network():
+    hp = keras_tuner.HyperParameters()
+    model = hypermodel(schema=make_schema(length=150), **TINY).build(hp)
+    assert hp.values["network"] == "convolutional" and hp.values["fcn_filters"] == 128
+    assert {"rnn_fcn_conv_0", "rnn_fcn_conv_2", "rnn_average"} <= layer_names(model)
+    assert not any("lstm" in name for name in layer_names(model))
+    assert model.get_layer("rnn_fcn_conv_1").filters == 256  # the middle block doubles
+    # The recurrent settings exist only for the recurrent network, and vice versa.
+    space = {p.name: p for p in hp.space}
+    assert not hp.is_active(space["cell"]) and hp.is_active(space["fcn_filters"])
+    hp = keras_tuner.HyperParameters()
+    hp.values = {"network": "recurrent"}
+    model = hypermodel(schema=make_schema(length=150), **TINY).build(hp)
+    assert "rnn_bidirectional_0" in layer_names(model)
+    assert not hp.is_active({p.name: p for p in hp.space}["fcn_filters"])
+    # Short sequences start recurrent; series and texts have no network choice.
+    hp = keras_tuner.HyperParameters()
+    hypermodel(schema=make_schema(length=12), **TINY).build(hp)
+    assert hp.values["network"] == "recurrent"
+    # A fixed network registers its own settings only.
+    hp = keras_tuner.HyperParameters()
+    hypermodel(network="convolutional", **TINY).build(hp)
+    assert "cell" not in hp.values and hp.values["fcn_filters"] == 128
+    with pytest.raises(ConfigError, match="network and fcn_filters apply to sequences"):
+        hypermodel("text", network="convolutional")
+
+
+@pytest.mark.parametrize("kind", ["binary", "multiclass", "regression"])
+def test_a_label_per_step_gives_an_output_per_step(kind):
+    schema = make_schema(kind=kind, per_step=True)
+    hm = hypermodel("sequences", kind, schema=schema, **TINY)
+    hp = keras_tuner.HyperParameters()
+    model = hm.build(hp)
+    assert "pooling_over_time" not in hp.values and "conv_front" not in hp.values
+    x = sequences(4)
+    out = call(model, x)
+    assert out.shape == (4, 12, 3 if kind == "multiclass" else 1)
+    with pytest.raises(ConfigError, match="every step's output"):
+        hypermodel("sequences", kind, schema=schema, pooling_over_time="attention")
+    for network in ("recurrent", "convolutional"):
+        fixed = hypermodel("sequences", kind, schema=schema, network=network, **TINY)
+        assert call(fixed.build(keras_tuner.HyperParameters()), x).shape[:2] == (4, 12)
+
+
+def test_per_step_targets_weigh_out_unknown_labels_and_weigh_in_classes():
+    schema = make_schema(kind="multiclass", per_step=True)
+    hm = hypermodel("sequences", "multiclass", schema=schema, **TINY)
+    y = np.array([[0, 2, -1], [1, -1, -1]])
+    filled, weights = hm._step_targets(y, {0: 1.0, 1: 3.0, 2: 0.5})
+    assert filled.tolist() == [[0, 2, 0], [1, 0, 0]]
+    assert weights.tolist() == [[1.0, 0.5, 0.0], [3.0, 0.0, 0.0]]
+    recorder = _Recorder()
+    model = hm.build(keras_tuner.HyperParameters())
+    model.fit = recorder
+    x = sequences(2, steps=3)
+    hm.fit(keras_tuner.HyperParameters(), model, x, y, validation_data=(x, y), epochs=1)
+    assert recorder.kwargs["sample_weight"].tolist() == [[1, 1, 0], [1, 0, 0]]
+    assert "class_weight" not in recorder.kwargs
+    val_x, val_y, val_w = recorder.kwargs["validation_data"]
+    assert val_y.tolist() == filled.tolist() and val_w.tolist() == [[1, 1, 0], [1, 0, 0]]
+    regression = hypermodel(
+        "sequences", "regression", schema=make_schema(kind="regression", per_step=True)
+    )
+    values, weights = regression._step_targets(np.array([[1.5, np.nan]]), None)
+    assert values.shape == (1, 2, 1) and weights.tolist() == [[1.0, 0.0]]
+
+
 # -- checks ----------------------------------------------------------------------------
 
 
@@ -444,6 +512,7 @@ def test_settings_and_schema_are_checked():
     "form, kind, settings",
     [
         ("sequences", "multiclass", {"conv_front": True, "pooling_over_time": "attention"}),
+        ("sequences", "binary", {"network": "convolutional", "fcn_filters": 8}),
         ("series", "regression", {"pooling_over_time": "average", "bidirectional": True}),
         ("text", "binary", {"conv_front": True, "pooling_over_time": "attention"}),
         ("text", "regression", {"conv_front": False, "cell": "gru"}),

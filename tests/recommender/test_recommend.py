@@ -48,7 +48,12 @@ def fired(rec: Recommendation) -> set[str]:
         ("series-long", "forecasting", "rnn", "seasonal naive (or last value)"),
         ("series-very-long", "forecasting", "rnn", "seasonal naive (or last value)"),
         ("sequences-labelled", "classification", "rnn", "1-nearest-neighbour (Euclidean)"),
-        ("sequences-per-step", "sequence-labelling", "rnn", "most frequent label per input value"),
+        (
+            "sequences-per-step",
+            "sequence-labelling",
+            "rnn",
+            "gradient boosting on each step's own values (no context)",
+        ),
         ("sequences-generation", "generation", "rnn", "Gaussian-mixture sampler in PCA space"),
         ("text-classified", "classification", "rnn", "TF-IDF + logistic regression"),
         ("text-unlabelled", "feature-learning", "rbm", "PCA"),

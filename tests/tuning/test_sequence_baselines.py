@@ -26,7 +26,9 @@ from dladvisor.tuning.metrics import (
 from dladvisor.tuning.sequence_baselines import (
     fit_forecast_baseline,
     fit_sequence_baseline,
+    fit_step_baseline,
     fit_text_baseline,
+    known_steps,
 )
 from dladvisor.tuning.windows import time_split
 
@@ -243,6 +245,54 @@ def _sentences(n, seed):
         rng.shuffle(words)
         texts.append(" ".join(words).capitalize() + ".")
     return texts, labels
+
+
+def _steps(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Random walks (n, 20, 1) labelled per step: 1 where the value is positive; the
+    last 5 steps of every other sequence are padding (NaN values, label -1)."""
+    rng = np.random.default_rng(seed)
+    x = np.cumsum(rng.normal(size=(n, 20, 1)), axis=1)
+    y = (x[:, :, 0] > 0).astype(np.int64)
+    x[::2, 15:] = np.nan
+    y[::2, 15:] = -1
+    return x, y
+
+
+def test_step_baseline_labels_each_step_from_its_own_values():
+    x, y = _steps(40, 0)
+    x_test, y_test = _steps(20, 1)
+    target = TargetSpec("positive", "binary", ("no", "yes"))
+    result = fit_step_baseline(x, y, x_test, y_test, target=target)
+    assert "own values" in result.name and result.metrics["accuracy"] > 0.95
+    assert result.params["test_steps"] == (y_test >= 0).sum() == 10 * 20 + 10 * 15
+    # A label that needs context (did the value rise?) is beyond it: near chance.
+    rises = np.diff(np.nan_to_num(x[:, :, 0]), axis=1, prepend=0) > 0
+    rises_test = np.diff(np.nan_to_num(x_test[:, :, 0]), axis=1, prepend=0) > 0
+    blind = fit_step_baseline(
+        x, np.where(y >= 0, rises, -1), x_test, np.where(y_test >= 0, rises_test, -1), target=target
+    )
+    assert blind.metrics["balanced_accuracy"] < 0.7
+    values = fit_step_baseline(
+        x, np.where(y >= 0, x[:, :, 0], np.nan), x_test,
+        np.where(y_test >= 0, x_test[:, :, 0], np.nan), target=TargetSpec("v", "regression"),
+    )  # fmt: skip
+    assert values.metrics["r2"] > 0.95
+    with pytest.raises(ConfigError, match="one label per step"):
+        fit_step_baseline(x, y[:, 0], x_test, y_test, target=target)
+    with pytest.raises(DataError, match="single class"):
+        fit_step_baseline(x, np.zeros_like(y), x_test, y_test, target=target)
+
+
+def test_known_steps_pick_the_outputs_of_labelled_steps():
+    y = np.array([[0, 1, -1], [1, -1, -1]])
+    outputs = np.arange(2 * 4 * 3, dtype=float).reshape(2, 4, 3)  # one step longer
+    labels, picked = known_steps(y, outputs, TargetSpec("t", "multiclass", ("a", "b", "c")))
+    assert labels.tolist() == [0, 1, 1] and picked.shape == (3, 3)
+    assert picked[:, 0].tolist() == [0.0, 3.0, 12.0]
+    values, picked = known_steps(
+        np.array([[1.5, np.nan]]), np.ones((1, 2, 1)), TargetSpec("v", "regression")
+    )
+    assert values.tolist() == [1.5] and picked.shape == (1,)
 
 
 def test_tfidf_logistic_regression_classifies_topics():
