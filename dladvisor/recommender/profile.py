@@ -199,6 +199,10 @@ class SequenceSummary:
         per_step_target: the target has a value per step (sequence labelling).
         season: steps in one cycle of a series - the lag at which its autocorrelation
             peaks again (``None``: no cycle found, or not a series).
+        scripts: text: the writing systems of its letters ("Latin", "Cyrillic", "CJK",
+            ...) with their shares, largest first - a proxy for its languages.
+        replacement_characters: text: U+FFFD characters, left where bytes could not be
+            decoded (a sign of a wrong encoding).
     """
 
     form: str
@@ -213,6 +217,8 @@ class SequenceSummary:
     vocabulary_size: int | None = None
     per_step_target: bool = False
     season: int | None = None
+    scripts: tuple[tuple[str, float], ...] = ()
+    replacement_characters: int = 0
 
 
 @dataclass(frozen=True)

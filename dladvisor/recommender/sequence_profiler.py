@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,6 +57,10 @@ ACF_THRESHOLD = 0.2
 MAX_LAG = 400
 #: Texts whose tokens are counted for the vocabulary size.
 VOCABULARY_TEXTS = 50_000
+#: Letters read to find the writing systems of texts.
+SCRIPT_LETTERS = 200_000
+#: A second writing system with at least this share of the letters makes mixed text.
+MIXED_SCRIPT_SHARE = 0.05
 #: Steps of a series (its last ones) whose autocorrelation is measured.
 ACF_STEPS = 200_000
 #: Sequences (evenly spaced) whose autocorrelation is averaged.
@@ -761,6 +766,29 @@ def _profile_text(dataset: SequenceDataset, target: str | None, guess_target: bo
                 column=dataset.text_column,
             )
         )
+    scripts = writing_systems(texts.slice(0, VOCABULARY_TEXTS))
+    if len(scripts) > 1 and scripts[1][1] >= MIXED_SCRIPT_SHARE:
+        shown = ", ".join(f"{name} {share:.0%}" for name, share in scripts[:3])
+        alerts.append(
+            Alert(
+                "mixed_scripts",
+                f"the texts mix writing systems ({shown}): likely several languages, each "
+                "learnt from fewer examples; train one model per language if they differ "
+                "in what they say",
+                column=dataset.text_column,
+                severity="info",
+            )
+        )
+    replaced = int(pc.sum(pc.count_substring(texts, "\ufffd")).as_py() or 0)
+    if replaced:
+        alerts.append(
+            Alert(
+                "undecodable_text",
+                f"{replaced:,} character(s) in {dataset.text_column!r} could not be decoded "
+                "(shown as U+FFFD): the file's encoding may be wrong - pass --encoding NAME",
+                column=dataset.text_column,
+            )
+        )
     alerts += _few_alert(count, "texts", "TF-IDF + linear model")
     summary = SequenceSummary(
         form="text",
@@ -771,8 +799,38 @@ def _profile_text(dataset: SequenceDataset, target: str | None, guess_target: bo
         fixed_length=bool(lengths.min() == lengths.max()),
         channels=1,
         vocabulary_size=vocabulary,
+        scripts=scripts,
+        replacement_characters=replaced,
     )
     return _profile(dataset, path, count, target_profile, note, summary, alerts, sampling_notes)
+
+
+def writing_systems(texts: "pa.ChunkedArray | pa.Array") -> tuple[tuple[str, float], ...]:
+    """The writing systems of the letters in ``texts`` with their shares, largest first.
+
+    A letter's system is the first word of its Unicode name (LATIN, CYRILLIC, GREEK,
+    ARABIC, HEBREW, DEVANAGARI, HANGUL, HIRAGANA, KATAKANA, THAI, ...; CJK for the unified
+    ideographs), title-cased. At most :data:`SCRIPT_LETTERS` letters are read.
+    """
+    counts: dict[str, int] = {}
+    seen = 0
+    for text in texts.to_pylist():
+        for char in text or "":
+            if not char.isalpha():
+                continue
+            name = unicodedata.name(char, "")
+            system = name.split(" ", 1)[0] if name else "Other"
+            counts[system] = counts.get(system, 0) + 1
+            seen += 1
+        if seen >= SCRIPT_LETTERS:
+            break
+    if not seen:
+        return ()
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return tuple(
+        (system.title() if system != "CJK" else system, round(n / seen, 4))
+        for system, n in ranked[:5]
+    )
 
 
 def _profile(dataset, path, samples, target, note, summary, alerts, sampling) -> Profile:

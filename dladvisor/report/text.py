@@ -43,7 +43,37 @@ def _shape_line(profile: Profile) -> str:
             f"modes {', '.join(i.modes)}, {i.unreadable:,} unreadable, "
             f"{i.duplicates:,} duplicate files"
         )
+    if profile.sequence is not None:
+        return _sequence_line(profile.sequence)
     return f"{profile.samples:,} samples"
+
+
+def _sequence_line(s) -> str:
+    """One line on a series, sequences or texts."""
+    lengths = (
+        f"{s.length_min:,}" if s.length_min == s.length_max else f"{s.length_min:,}-{s.length_max:,}"
+    )
+    if s.form == "series":
+        line = f"a time series of {s.length_max:,} steps, {s.channels} channel(s)"
+        if s.regular_sampling is not None:
+            line += ", regular steps" if s.regular_sampling else ", irregular steps"
+        if s.season:
+            line += f", a cycle of about {s.season} steps"
+        return line
+    if s.form == "text":
+        line = (
+            f"{s.n_sequences:,} texts of {lengths} tokens (median {s.length_median:,}), "
+            f"vocabulary {s.vocabulary_size or 0:,}"
+        )
+        if s.scripts:
+            line += ", writing systems " + ", ".join(
+                f"{name} {share:.0%}" for name, share in s.scripts[:3]
+            )
+        return line
+    return (
+        f"{s.n_sequences:,} sequences of {lengths} steps (median {s.length_median:,}), "
+        f"{s.channels} channel(s)" + (", a label per step" if s.per_step_target else "")
+    )
 
 
 def _target_line(profile: Profile, escape) -> str:

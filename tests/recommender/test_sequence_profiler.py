@@ -362,6 +362,24 @@ def test_text_profile_and_recommendation(tmp_path):
     assert recommendation.baseline.name == "TF-IDF + logistic regression"
 
 
+def test_text_writing_systems_and_undecodable_characters(tmp_path):
+    from dladvisor.report import profile_summary
+
+    english = "the film was long but the ending made up for every slow scene"
+    russian = "фильм был длинным но концовка искупила каждую медленную сцену"
+    rows = [f"{english if i % 4 else russian} {i},{'pos' if i % 2 else 'neg'}" for i in range(40)]
+    rows[3] = rows[3].replace("film", "f\ufffd\ufffdlm")  # what a wrong encoding leaves
+    profile = profile_dataset(read(_csv(tmp_path / "mixed.csv", "review,label", rows)))
+    scripts = dict(profile.sequence.scripts)
+    assert set(scripts) == {"Latin", "Cyrillic"} and scripts["Latin"] > scripts["Cyrillic"] > 0.2
+    assert profile.sequence.replacement_characters == 2
+    alerts = {a.code: a.message for a in profile.alerts}
+    assert "Latin" in alerts["mixed_scripts"] and "Cyrillic" in alerts["mixed_scripts"]
+    assert "--encoding" in alerts["undecodable_text"]
+    assert "writing systems Latin" in profile_summary(profile)
+    assert Profile.from_json(profile.to_json()).sequence.scripts == profile.sequence.scripts
+
+
 def test_sequence_profiles_round_trip_through_json(tmp_path):
     for path in (_reviews_csv(tmp_path), _gunpoint_like(tmp_path)):
         profile = profile_dataset(read(path))
