@@ -1,10 +1,15 @@
-"""What every benchmark script shares: naming the machine and writing its section of
-docs/benchmarks.md (between its own markers, leaving the other sections alone)."""
+"""What every benchmark script shares: naming the machine, running `dladvisor train` as a
+command, and writing its section of docs/benchmarks.md (between its own markers, leaving
+the other sections alone)."""
 
 from __future__ import annotations
 
+import json
 import os
 import platform
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
@@ -45,3 +50,16 @@ def write_section(name: str, lines: list[str]) -> str:
     tmp.write_text(text)
     tmp.replace(DOC)
     return section
+
+
+def timed_train(
+    data: Path, budget_s: int, out: Path, extra: list[str] | tuple[str, ...] = ()
+) -> tuple[float, dict]:
+    """Run ``dladvisor train DATA`` in its own process (start-up included) with the budget,
+    ``--seed 0`` and ``extra`` options; return its wall time and its results.json."""
+    argv = [sys.executable, "-m", "dladvisor", "train", str(data), *extra]
+    argv += ["--time-budget", f"{budget_s}s", "--seed", "0", "--out", str(out), "-q"]
+    start = time.perf_counter()
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
+    wall = time.perf_counter() - start
+    return wall, json.loads((Path(out) / "results.json").read_text())

@@ -24,12 +24,9 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import json
 import platform
-import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -39,7 +36,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from _doc import machine, write_section  # noqa: E402
+from _doc import machine, timed_train, write_section  # noqa: E402
 
 FASHION = Path("/usr/share/datasets/fashion-mnist")
 
@@ -88,15 +85,6 @@ def digits_folder(folder: Path) -> Path:
         (root / str(label)).mkdir(parents=True, exist_ok=True)
         Image.fromarray(image, mode="L").save(root / str(label) / f"{i:04d}.png")
     return root
-
-
-def run(data: Path, budget_s: int, out: Path, extra: list[str] = ()) -> tuple[float, dict]:
-    argv = [sys.executable, "-m", "dladvisor", "train", str(data), *extra]
-    argv += ["--time-budget", f"{budget_s}s", "--seed", "0", "--out", str(out), "-q"]
-    start = time.perf_counter()
-    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
-    wall = time.perf_counter() - start
-    return wall, json.loads((out / "results.json").read_text())
 
 
 def official_test_accuracy(run_dir: Path) -> float:
@@ -149,13 +137,13 @@ def main() -> None:
         with tempfile.TemporaryDirectory(dir=args.data_dir) as scratch:
             out = Path(scratch) / "run"
             if case.name == "digits":
-                wall, results = run(digits_folder(args.data_dir), budget, out)
+                wall, results = timed_train(digits_folder(args.data_dir), budget, out)
                 accuracy, where = results["metrics"]["accuracy"], "held-out 20% of the folder"
             else:
                 images, labels = fashion_arrays("train")
                 data = Path(scratch) / "fashion-mnist-train.npz"
                 np.savez(data, x=images, label=labels)
-                wall, results = run(data, budget, out, ["--target", "label"])
+                wall, results = timed_train(data, budget, out, ["--target", "label"])
                 accuracy, where = official_test_accuracy(out), "official 10,000 test images"
         baseline = results["baseline"]["metrics"]["accuracy"]
         baseline_text = f"{baseline:.4f} ({results['baseline']['name']}, held-out part)"

@@ -468,7 +468,12 @@ class TrainedModel:
         }
         times = future_times(dataset, schema.horizon)
         if times is not None:
-            columns[dataset.time_column] = pa.array(times, type=pa.timestamp("us"))
+            days = times.astype("datetime64[D]")
+            columns[dataset.time_column] = (
+                pa.array(days, type=pa.date32())  # whole days: dates, not midnights
+                if (days == times).all()
+                else pa.array(times, type=pa.timestamp("us"))
+            )
         columns[f"predicted_{schema.target.name}"] = pa.array(outputs, type=pa.float64())
         stamps = series_times(dataset)
         end = (

@@ -312,6 +312,8 @@ class _Task:
 
     schema: Any
     notes: list[str]
+    #: How the examples are called in progress lines and notes.
+    what = "examples"
 
     @property
     def kind(self) -> str:
@@ -381,7 +383,6 @@ class _RowTask(_Task):
 
     y: np.ndarray
     split: Split
-    #: How the examples are called in progress lines.
     what = "rows"
 
     @property
@@ -786,6 +787,8 @@ class _SeriesTask(_Task):
                 )
         self._forecast: tuple[int, np.ndarray] | None = None
 
+    what = "windows"
+
     @property
     def kind(self) -> str:
         return "forecast"
@@ -927,7 +930,7 @@ def _fit_and_export(
     max_epochs, patience = epoch_limits(task.n_train, settings.max_epochs)
     if max_epochs > DEFAULT_MAX_EPOCHS and settings.max_epochs is None:
         notes.append(
-            f"small data ({task.n_train:,} training examples): trials may run up to "
+            f"small data ({task.n_train:,} training {task.what}): trials may run up to "
             f"{max_epochs} epochs ({MIN_UPDATES} weight updates) and stop after {patience} "
             "without improvement (--max-epochs sets the limit)"
         )
