@@ -17,6 +17,7 @@ import bz2
 import gzip
 import lzma
 import re
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -898,13 +899,20 @@ def series_frequency(dataset: SequenceDataset) -> str | None:
     none)."""
     import pandas as pd
 
+    from pandas.tseries.frequencies import to_offset
+
     times = series_times(dataset)
     if times is None or len(times) < 3:
         return None
     try:
-        return pd.infer_freq(pd.DatetimeIndex(times))
+        with warnings.catch_warnings():
+            # pandas 3.1 warns that infer_freq will return an offset instead of a
+            # string; to_offset below takes either and gives the string.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            frequency = pd.infer_freq(pd.DatetimeIndex(times))
     except (TypeError, ValueError):
         return None
+    return None if frequency is None else to_offset(frequency).freqstr
 
 
 def future_times(dataset: SequenceDataset, steps: int) -> np.ndarray | None:
