@@ -7,6 +7,7 @@ Exit codes are decided in one place, :func:`main`: 0 ok, 1 bad data or configura
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from pathlib import Path
@@ -158,10 +159,11 @@ def recommend(path, target, out, encoding, delimiter, task):
 @_target_option
 @click.option(
     "--technique",
-    type=click.Choice(["auto", "mlp", "cnn", "rnn"]),
+    type=click.Choice(["auto", "mlp", "cnn", "rnn", "gan"]),
     default="auto",
     show_default=True,
-    help="Technique to train; auto takes the recommendation's choice.",
+    help="Technique to train; auto takes the recommendation's choice (gan: images without "
+    "labels).",
 )
 @click.option(
     "--time-budget",
@@ -260,7 +262,8 @@ def train(
     """Train and tune the recommended model for the data at PATH.
 
     PATH is a table (an MLP); images (a CNN): a folder with one sub-folder per class,
-    a CSV of image paths with a label or value column, or an .npy/.npz array; or
+    a CSV of image paths with a label or value column, or an .npy/.npz array; images
+    without labels (a GAN that generates new ones - see `dladvisor generate`); or
     sequences (an RNN): a time series (a time column and value columns; forecast
     --horizon steps ahead), labelled sequences (a long table with an id column, a .ts
     file, an (N, T, F) array) or texts with a label. Splits the examples into train,
@@ -359,6 +362,11 @@ def predict(model, data, out, id_column, encoding, delimiter):
     if not Path(data).exists():
         raise DataFileNotFoundError(f"{data} does not exist; give the data to predict on")
     trained = load(model)
+    if getattr(trained.schema, "kind", "") == "generator":
+        raise ConfigError(
+            f"{model}: this model generates images and takes no data; use `dladvisor "
+            f"generate {model} --n 64`"
+        )
     if trained.takes_images:
         name = Path(data).stem if Path(data).is_file() else Path(data).resolve().name
         predictions, notes = trained.predict_with_notes(data, id_column=id_column)
@@ -390,6 +398,73 @@ def predict(model, data, out, id_column, encoding, delimiter):
             what = "steps"
         click.echo(f"predicted {predictions.num_rows:,} {what} with {technique}")
     click.echo(f"written: {target}")
+
+
+@cli.command()
+@click.argument("model", type=click.Path(path_type=Path))
+@click.option(
+    "--n",
+    "count",
+    type=click.IntRange(min=1, max=10_000),
+    default=64,
+    show_default=True,
+    help="How many images to generate.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    metavar="DIR",
+    help="Folder to create for the images. Default: generated-<run-name> in the current folder.",
+)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+def generate(model, count, out, seed):
+    """Generate new images with a GAN trained by `dladvisor train` on unlabelled images.
+
+    Writes image-0000.png, image-0001.png, ... and grid.png (all of them on one sheet)
+    into a new folder; the same --seed gives the same images.
+
+    \b
+    Examples:
+      dladvisor train photos/ --time-budget 30m        # a folder without class folders
+      dladvisor generate runs/photos-20261125-120000 --n 64 --out new_photos
+    """
+    import shutil
+
+    from PIL import Image
+
+    from dladvisor.errors import ConfigError
+    from dladvisor.export import load
+    from dladvisor.report.images import write_image_grid
+
+    trained = load(model)
+    images = trained.generate(count, seed=seed)
+    run_name = Path(model).resolve().name if Path(model).is_dir() else Path(model).parent.name
+    target = Path(out) if out is not None else Path(f"generated-{run_name}")
+    if target.exists() and any(target.iterdir()):
+        raise ConfigError(f"--out {target}: the folder exists and is not empty; choose another")
+    partial = target.with_name(f".{target.name}.partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    try:
+        for i, pixels in enumerate(images):
+            picture = pixels[..., 0] if pixels.shape[-1] == 1 else pixels
+            Image.fromarray(picture).save(partial / f"image-{i:04d}.png")
+        columns = math.isqrt(count - 1) + 1  # a square sheet
+        write_image_grid(
+            {
+                f"{start + 1}-": images[start : start + columns]
+                for start in range(0, count, columns)
+            },
+            partial / "grid.png",
+        )
+        if target.exists():
+            target.rmdir()
+        partial.rename(target)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    click.echo(f"generated {count:,} image(s) with {trained.metadata.get('technique')}")
+    click.echo(f"written: {target}/ (image-0000.png ... and grid.png)")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -31,7 +31,7 @@ import pyarrow as pa
 
 from dladvisor._files import to_jsonable, write_atomically
 from dladvisor.errors import ConfigError, DataError
-from dladvisor.models.image_schema import ImageSchema
+from dladvisor.models.image_schema import GeneratorSchema, ImageSchema
 from dladvisor.models.schema import TableSchema
 from dladvisor.models.sequence_schema import SequenceSchema
 
@@ -177,7 +177,7 @@ class TrainedModel:
         path: the ``model.keras`` file it was loaded from.
     """
 
-    schema: TableSchema | ImageSchema | SequenceSchema
+    schema: TableSchema | ImageSchema | SequenceSchema | GeneratorSchema
     metadata: dict[str, Any]
     model: Any = field(repr=False)
     path: Path
@@ -219,6 +219,11 @@ class TrainedModel:
                 the data or clashes with a prediction column, or the file cannot be read.
             ConfigError: ``data`` is none of the accepted types.
         """
+        if isinstance(self.schema, GeneratorSchema):
+            raise ConfigError(
+                f"{self.path}: this model generates images and takes no data; use "
+                "`dladvisor generate RUN_DIR --n 64` (or TrainedModel.generate)"
+            )
         if self.takes_images:
             if id_column is not None:
                 raise ConfigError(
@@ -268,6 +273,23 @@ class TrainedModel:
         columns.update(predictions)
         result = pa.table(columns)
         return (result.to_pandas() if as_pandas else result), notes
+
+    def generate(self, count: int, *, seed: int = 0) -> np.ndarray:
+        """``count`` new images from a generator: uint8 (count, H, W, C).
+
+        Raises:
+            ConfigError: the model is not a generator, or a count below 1.
+        """
+        if not isinstance(self.schema, GeneratorSchema):
+            raise ConfigError(
+                f"{self.path}: this model predicts; only a model trained on images without "
+                "labels (a GAN) generates"
+            )
+        if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 1:
+            raise ConfigError(f"--n: expected a whole number of images, at least 1; got {count!r}")
+        z = np.random.default_rng(seed).standard_normal((int(count), self.schema.latent_dim))
+        pixels = self.model.predict(z.astype(np.float32), batch_size=_PREDICT_BATCH, verbose=0)
+        return np.clip(np.round(np.asarray(pixels) * 255.0), 0, 255).astype(np.uint8)
 
     def predict_images(self, data: Any) -> "tuple[pa.Table, tuple[str, ...]]":
         """Predictions for every image of ``data``, and notes (the unreadable files).
@@ -572,6 +594,8 @@ def load(path: str | Path) -> TrainedModel:
         kind = saved.get("kind") if isinstance(saved, dict) else None
         if kind == ImageSchema.kind:
             schema = ImageSchema.from_dict(saved)
+        elif kind == GeneratorSchema.kind:
+            schema = GeneratorSchema.from_dict(saved)
         elif kind == SequenceSchema.kind:
             schema = SequenceSchema.from_dict(saved)
         else:

@@ -84,9 +84,15 @@ TUNING_SHARE = 0.8
 #: Retraining on train + validation is skipped (the best trial's model is kept) when it
 #: would take more than this share of the time left.
 RETRAIN_SHARE = 0.9
-_TASKS_TRAINED = ("classification", "regression", "forecasting", "sequence-labelling")
+_TASKS_TRAINED = (
+    "classification",
+    "regression",
+    "forecasting",
+    "sequence-labelling",
+    "generation",
+)
 #: The techniques dladvisor trains, by data kind.
-TRAINABLE = {"tabular": ("mlp",), "image": ("cnn",), "sequence": ("rnn",)}
+TRAINABLE = {"tabular": ("mlp",), "image": ("cnn", "gan"), "sequence": ("rnn",)}
 #: Epochs per trial at most, and early-stopping patience, when the data is not small.
 DEFAULT_MAX_EPOCHS = 50
 DEFAULT_PATIENCE = 5
@@ -104,6 +110,13 @@ SAMPLES_FILE = "samples.png"
 FORECAST_FILE = "forecast.png"
 #: The plot of a few sequences per class (sequence classification).
 EXAMPLES_FILE = "examples.png"
+#: Generated images beside the baseline's and real ones (generation).
+GENERATED_FILE = "generated.png"
+#: Images per row of that sheet.
+GRID_IMAGES = 8
+#: A generator whose images vary less than this share of the real images' pixel spread
+#: has collapsed onto one picture.
+COLLAPSE_SPREAD = 0.1
 
 
 @dataclass(frozen=True)
@@ -237,15 +250,17 @@ def train(
         )
     if not isinstance(dataset, SequenceDataset):
         _check_no_horizon(settings, f"{dataset.path} holds {profile.kind} data")
-    if isinstance(dataset, ImageDataset):
+    if isinstance(dataset, ImageDataset) and technique == "gan":
+        if settings.cv:
+            raise ConfigError("--cv: a GAN is scored on held-out images; leave --cv out")
+        task: _Task = _GenerationTask(dataset, profile, seed=settings.seed)
+    elif isinstance(dataset, ImageDataset):
         if settings.cv:
             raise ConfigError(
                 "--cv: cross-validation is for small tables; image models are scored on a "
                 "validation part - leave --cv out"
             )
-        task: _Task = _ImageTask(
-            dataset, profile, seed=settings.seed, init_weights=settings.init_weights
-        )
+        task = _ImageTask(dataset, profile, seed=settings.seed, init_weights=settings.init_weights)
     elif isinstance(dataset, SequenceDataset):
         if settings.cv:
             raise ConfigError(
@@ -264,7 +279,9 @@ def train(
 
     if resume is None:
         run_dir = Path(out) if out is not None else default_run_dir(profile.name)
-        _create_run_dir(run_dir, path, profile.target.name, settings, read_options)
+        _create_run_dir(
+            run_dir, path, profile.target.name if profile.target else None, settings, read_options
+        )
         write_text_atomically(run_dir / "profile.json", profile.to_json())
         write_text_atomically(run_dir / "recommendation.json", recommendation.to_json())
     reporter.message(f"run directory: {run_dir}")
@@ -314,6 +331,8 @@ class _Task:
     notes: list[str]
     #: How the examples are called in progress lines and notes.
     what = "examples"
+    #: What the search minimises (or maximises).
+    objective = "val_loss"
 
     @property
     def kind(self) -> str:
@@ -374,6 +393,10 @@ class _Task:
     def write_extras(self, run_dir: Path, model, hyperparameters) -> list[str]:
         """Files for the report besides the standard ones; returns their names."""
         return []
+
+    def exported_model(self, model):
+        """What is saved as model.keras (the trained model, or the part that is used)."""
+        return model
 
 
 class _RowTask(_Task):
@@ -899,6 +922,177 @@ class _SeriesTask(_Task):
         return [FORECAST_FILE] if written else []
 
 
+class _GenerationTask(_Task):
+    """Images without labels, for a GAN that makes new ones.
+
+    The images are decoded to one size (:class:`GeneratorSchema`, at most 64 pixels a
+    side) and split at random 80/10/10; a feature encoder is learnt from the training
+    part (:mod:`dladvisor.models.image_features`), in whose space the Frechet distance
+    scores generated images against held-out ones: the validation part each epoch (the
+    search's objective), the test part once at the end, for the GAN and for the baseline
+    (a Gaussian mixture in PCA space) alike.
+    """
+
+    what = "images"
+    objective = "val_frechet"
+
+    def __init__(self, dataset: ImageDataset, profile: Profile, *, seed: int) -> None:
+        from dladvisor.data.image_stream import ImageFeed
+        from dladvisor.models.image_schema import GeneratorSchema
+
+        self.schema = GeneratorSchema.from_profile(profile)
+        self.seed = seed
+        self.notes = []
+        unreadable = {str(path) for path, _ in profile.image.unreadable_files}
+        positions = np.array(
+            [
+                i
+                for i in range(dataset.count)
+                if not (dataset.files and str(dataset.files[i]) in unreadable)
+            ],
+            dtype=np.int64,
+        )
+        if unreadable:
+            self.notes.append(
+                f"{len(unreadable):,} image file(s) that cannot be read left out (listed in "
+                "the profile)"
+            )
+        s = self.schema
+        feed = ImageFeed(dataset, positions, height=s.height, width=s.width, channels=s.channels)
+        pixels, _ = feed.to_array()
+        self.images = np.asarray(pixels, dtype=np.float32) / 255.0
+        if profile.target is not None:
+            self.notes.append(
+                f"the annotation {profile.target.name!r} is not used: a GAN learns the images "
+                "themselves"
+            )
+        self.notes.append(
+            f"images decoded to {s.channels} channel(s) and resized to {s.height}x{s.width}"
+        )
+        self.split = split_indices(
+            len(self.images), stratify=False, test_size=0.1, validation_size=0.1, seed=seed
+        )
+        self._encoder = None
+
+    @property
+    def kind(self) -> str:
+        return "generation"
+
+    @property
+    def classification(self) -> bool:
+        return False
+
+    @property
+    def task_name(self) -> str:
+        return "generation"
+
+    @property
+    def n_train(self) -> int:
+        return len(self.split.train)
+
+    def part(self, name: str) -> np.ndarray:
+        return self.images[getattr(self.split, name)]
+
+    @property
+    def encoder(self):
+        """The feature encoder, learnt from the training part on first use."""
+        if self._encoder is None:
+            from dladvisor.models.image_features import fit_feature_encoder
+
+            self._encoder = fit_feature_encoder(self.part("train"), seed=self.seed)
+        return self._encoder
+
+    def describe(self):
+        split = self.split
+        return (
+            f"{len(split.train):,} training, {len(split.validation):,} validation and "
+            f"{len(split.test):,} test images (no labels: a generator is learnt)"
+        )
+
+    def baseline(self, seed):
+        from dladvisor.models.image_features import frechet_distance_of_images
+        from dladvisor.tuning.baseline import BaselineResult
+        from dladvisor.tuning.generative_baselines import PCAMixtureSampler
+
+        started = time.perf_counter()
+        fit = np.concatenate([self.part("train"), self.part("validation")])
+        sampler = PCAMixtureSampler(seed=seed).fit(fit)
+        test = self.part("test")
+        self.baseline_samples = sampler.sample(len(test), seed=seed)
+        distance = frechet_distance_of_images(self.encoder, self.baseline_samples, test)
+        return BaselineResult(
+            name=sampler.name,
+            metrics={"frechet_distance": distance},
+            seconds=time.perf_counter() - started,
+            params={"components": sampler.components, "mixture": sampler.mixture},
+        )
+
+    def hypermodel(self, technique, class_weight, epochs):
+        s = self.schema
+        return get_hypermodel_class(technique)(
+            (s.height, s.width, s.channels),
+            n_train=self.n_train,
+            epochs=epochs,
+            feature_encoder=self.encoder,
+        )
+
+    def tuning_data(self, cv):
+        return self.part("train"), None, (self.part("validation"), None)
+
+    def fitting_data(self):
+        fit = np.concatenate([self.part("train"), self.part("validation")])
+        return fit, None, len(fit) / max(1, self.n_train)
+
+    def evaluate(self, model, baseline, hyperparameters):
+        from dladvisor.models.image_features import frechet_distance_of_images
+
+        test = self.part("test")
+        generated = model.generate(len(test), seed=self.seed)
+        spread = float(generated.std(axis=0).mean())
+        if spread < COLLAPSE_SPREAD * float(test.std(axis=0).mean()):
+            self.notes.append(
+                f"the generator collapsed: its images barely differ (pixel spread {spread:.4f} "
+                "across samples); it makes one picture, not new ones - train longer or on more "
+                "images"
+            )
+        return {"frechet_distance": frechet_distance_of_images(self.encoder, generated, test)}, None
+
+    def split_summary(self):
+        split = self.split
+        return {
+            "train": len(split.train),
+            "validation": len(split.validation),
+            "test": len(split.test),
+            "stratified": False,
+        }
+
+    def export_schema(self, hyperparameters):
+        return replace(self.schema, latent_dim=int(hyperparameters.get("latent_dim", 64)))
+
+    def exported_model(self, model):
+        return model.generator
+
+    def metadata(self):
+        return {
+            "feature_space": "the 32-number code of a convolutional autoencoder trained on "
+            "the training images (dladvisor.models.image_features)"
+        }
+
+    def write_extras(self, run_dir, model, hyperparameters):
+        from dladvisor.report.images import write_image_grid
+
+        generated = model.generate(GRID_IMAGES, seed=self.seed)
+        written = write_image_grid(
+            {
+                "generated": generated,
+                "baseline": getattr(self, "baseline_samples", generated[:0])[:GRID_IMAGES],
+                "real (test)": self.part("test")[:GRID_IMAGES],
+            },
+            run_dir / GENERATED_FILE,
+        )
+        return [GENERATED_FILE] if written else []
+
+
 def _fit_and_export(
     *,
     run_dir: Path,
@@ -964,6 +1158,7 @@ def _fit_and_export(
                 resume=resume,
                 reporter=reporter,
                 class_weight=weights,
+                objective=task.objective,
                 stratify=classification,
                 deadline=tuning_deadline,
             )
@@ -1018,7 +1213,7 @@ def _fit_and_export(
     seconds = time.monotonic() - started
     save_model_run(
         run_dir,
-        model,
+        task.exported_model(model),
         schema=task.export_schema(hyperparameters),
         metadata={
             "technique": technique,
@@ -1032,7 +1227,7 @@ def _fit_and_export(
         },
     )
     extras = task.write_extras(run_dir, model, hyperparameters)
-    classes = task.schema.target.classes
+    classes = task.schema.target.classes if matrix else ()
     result = TrainResult(
         run_dir=run_dir,
         technique=technique,
@@ -1163,9 +1358,11 @@ def result_dict(
 
 
 def _scores_line(who: str, metrics: dict[str, float], kind: str) -> str:
-    keys = {"regression": ("r2", "rmse"), "forecast": ("mase", "mae")}.get(
-        kind, ("accuracy", "balanced_accuracy")
-    )
+    keys = {
+        "regression": ("r2", "rmse"),
+        "forecast": ("mase", "mae"),
+        "generation": ("frechet_distance",),
+    }.get(kind, ("accuracy", "balanced_accuracy"))
     return who + ": " + ", ".join(f"{k} {metrics[k]:.4f}" for k in keys if k in metrics)
 
 

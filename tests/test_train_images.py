@@ -162,16 +162,6 @@ def test_npz_arrays_train_and_predict(tmp_path):
     assert table.column("path").to_pylist()[:2] == ["0", "1"]
 
 
-def test_unlabelled_folder_is_refused_with_the_reason(tmp_path, capsys):
-    images, _ = _digits(per_class=5)
-    for i, image in enumerate(images):
-        Image.fromarray(image, mode="L").save(tmp_path / f"{i}.png")
-    code, stdout, stderr = run(capsys, "train", tmp_path, "--out", tmp_path / "run", "-q")
-    assert code == 1 and "Traceback" not in stderr
-    assert "sub-folder per class" in stderr
-    assert not (tmp_path / "run").exists()
-
-
 def test_init_weights_start_the_cnn_from_a_saved_network(folder_run, digits_folder, tmp_path):
     weights = tmp_path / "start.weights.h5"
     dladvisor.load(folder_run).model.save_weights(weights)

@@ -22,6 +22,7 @@ __all__ = [
 # imported only when asked for, so that importing this package stays free of Keras.
 _HYPERMODELS: dict[str, str] = {
     "cnn": "dladvisor.models.cnn:CNNHyperModel",
+    "gan": "dladvisor.models.gan:GANHyperModel",
     "mlp": "dladvisor.models.mlp:MLPHyperModel",
     "rnn": "dladvisor.models.rnn:RNNHyperModel",
 }

@@ -190,6 +190,9 @@ class GAN(keras.Model):
         self._trackers = {
             name: keras.metrics.Mean(name=name) for name in ("d_loss", "g_loss", "d_real", "d_fake")
         }
+        # Both networks are built functional models, so this one is built too: Keras
+        # saves weights (keras-tuner's checkpoints) of built models only.
+        self.built = True
 
     def compile(
         self,
@@ -270,6 +273,10 @@ class GANHyperModel(keras_tuner.HyperModel):
         shape: the images' (H, W, C).
         n_train: training images (bounds the batch sizes tried).
         epochs: epochs per trial when ``fit`` is given none.
+        feature_encoder: the encoder of
+            :func:`~dladvisor.models.image_features.fit_feature_encoder`; with it,
+            ``fit`` turns ``validation_data`` (held-out images) into the ``val_frechet``
+            each epoch logs - the search's objective.
         latent_dim, width, label_smoothing, stabiliser, generator_lr, discriminator_lr,
             batch_size: fixed values; None tunes them in the documented ranges.
 
@@ -285,6 +292,7 @@ class GANHyperModel(keras_tuner.HyperModel):
         *,
         n_train: int,
         epochs: int | None = None,
+        feature_encoder: keras.Model | None = None,
         latent_dim: int | None = None,
         width: int | None = None,
         label_smoothing: float | None = None,
@@ -321,6 +329,7 @@ class GANHyperModel(keras_tuner.HyperModel):
         self.shape = tuple(int(s) for s in shape)
         self.n_train = int(n_train)
         self.epochs = epochs
+        self.feature_encoder = feature_encoder
         self.latent_dim = latent_dim
         self.width = width
         self.label_smoothing = label_smoothing
@@ -363,11 +372,32 @@ class GANHyperModel(keras_tuner.HyperModel):
         return gan
 
     def fit(self, hp: keras_tuner.HyperParameters, model: GAN, *args: Any, **kwargs: Any):
-        """Train ``model`` on images (N, H, W, C) in [0, 1] with the trial's batch size."""
+        """Train ``model`` on images (N, H, W, C) in [0, 1] with the trial's batch size.
+
+        ``validation_data`` - held-out images, or ``(images, None)`` - is not evaluated by
+        Keras (a GAN has no loss on it): with a ``feature_encoder`` it becomes the
+        reference of a :class:`~dladvisor.models.image_features.FrechetCallback`, placed
+        first so that early stopping and keras-tuner read ``val_frechet``. ``y`` and
+        ``class_weight`` mean nothing to a GAN and are dropped.
+        """
+        from dladvisor.models.image_features import FrechetCallback
+
+        args = list(args)
+        x = args.pop(0) if args else kwargs.pop("x")
+        if args:
+            args.pop(0)  # y
+        kwargs.pop("y", None)
+        kwargs.pop("class_weight", None)
+        validation = kwargs.pop("validation_data", None)
+        if isinstance(validation, (tuple, list)):
+            validation = validation[0]
+        if validation is not None and self.feature_encoder is not None:
+            callbacks = list(kwargs.get("callbacks") or [])
+            kwargs["callbacks"] = [FrechetCallback(self.feature_encoder, validation), *callbacks]
         kwargs.setdefault("batch_size", self._batch_size(hp))
         if self.epochs is not None:
             kwargs.setdefault("epochs", self.epochs)
-        return model.fit(*args, **kwargs)
+        return model.fit(x, *args, **kwargs)
 
     def _batch_size(self, hp: keras_tuner.HyperParameters) -> int:
         if self.batch_size is not None:

@@ -23,7 +23,7 @@ from dladvisor.recommender.profile import Profile
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from dladvisor.data.images import ImageDataset
 
-__all__ = ["MAX_SIDE", "ImageSchema"]
+__all__ = ["MAX_GENERATED_SIDE", "MAX_SIDE", "GeneratorSchema", "ImageSchema"]
 
 #: The longest side, in pixels, that images are resized to at most (a CNN on 2 CPU cores
 #: trains in minutes at this size; larger images are scaled down keeping their shape).
@@ -127,4 +127,75 @@ class ImageSchema:
         )
         if schema.channels not in (1, 3) or schema.height < 1 or schema.width < 1:
             raise ValueError("image size and channels out of range")
+        return schema
+
+
+#: Generated images are at most this many pixels a side (a GAN's cost grows with the
+#: pixels; larger images are scaled down, keeping their aspect).
+MAX_GENERATED_SIDE = 64
+
+
+@dataclass(frozen=True)
+class GeneratorSchema:
+    """The images a generator makes, and its input.
+
+    Attributes:
+        height, width, channels: the generated images' size and channels (1 or 3).
+        latent_dim: the generator's input: that many standard-normal numbers per image.
+    """
+
+    kind: ClassVar[str] = "generator"
+
+    height: int
+    width: int
+    channels: int
+    latent_dim: int = 0
+
+    @classmethod
+    def from_profile(
+        cls, profile: Profile, *, max_side: int = MAX_GENERATED_SIDE
+    ) -> "GeneratorSchema":
+        """The size of the images to generate: the median size of ``profile``'s images,
+        scaled down to ``max_side`` when larger; 1 channel when all are grey, else 3.
+
+        Raises:
+            ConfigError: the profile is not of images.
+        """
+        image = profile.image
+        if image is None:
+            raise ConfigError(f"{profile.source}: a generator of images needs images")
+        height, width = image.height_median, image.width_median
+        longest = max(height, width)
+        if longest > max_side:
+            height = max(1, round(height * max_side / longest))
+            width = max(1, round(width * max_side / longest))
+        channels = 1 if tuple(image.channels) == (1,) else 3
+        return cls(height=int(height), width=int(width), channels=channels)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "height": self.height,
+            "width": self.width,
+            "channels": self.channels,
+            "latent_dim": self.latent_dim,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "GeneratorSchema":
+        """The schema saved by :meth:`to_dict`.
+
+        Raises:
+            KeyError, TypeError, ValueError: the dict is incomplete or malformed.
+        """
+        if data.get("kind") != cls.kind:
+            raise ValueError(f"not a generator schema (kind {data.get('kind')!r})")
+        schema = cls(
+            height=int(data["height"]),
+            width=int(data["width"]),
+            channels=int(data["channels"]),
+            latent_dim=int(data["latent_dim"]),
+        )
+        if schema.channels not in (1, 3) or min(schema.height, schema.width, schema.latent_dim) < 1:
+            raise ValueError("generated image size, channels or latent size out of range")
         return schema

@@ -12,7 +12,7 @@ from dladvisor._files import write_atomically
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from dladvisor.data.images import ImageDataset
 
-__all__ = ["write_sample_sheet"]
+__all__ = ["write_image_grid", "write_sample_sheet"]
 
 #: Images shown per class (or in all, for regression targets).
 PER_CLASS = 6
@@ -108,3 +108,51 @@ def _thumbnail(dataset: "ImageDataset", position: int):
         return image.resize(size, resample)
     except Exception:  # a file the profile read may still fail to decode: skip it
         return None
+
+
+def _as_picture(pixels: np.ndarray):
+    """An (H, W, C) array - floats in [0, 1] or uint8 - as an RGB thumbnail."""
+    from PIL import Image
+
+    pixels = np.asarray(pixels)
+    if pixels.dtype != np.uint8:
+        pixels = np.clip(np.round(pixels * 255.0), 0, 255).astype(np.uint8)
+    if pixels.ndim == 3 and pixels.shape[-1] == 1:
+        pixels = pixels[..., 0]
+    image = Image.fromarray(pixels).convert("RGB")
+    scale = THUMBNAIL / max(image.size)
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    resample = Image.Resampling.NEAREST if scale > 1 else Image.Resampling.LANCZOS
+    return image.resize(size, resample)
+
+
+def write_image_grid(rows: dict[str, np.ndarray], path: Path) -> bool:
+    """Write a PNG with one labelled row of images per entry of ``rows``.
+
+    Args:
+        rows: a label per row, and its images (N, H, W, C): floats in [0, 1] or uint8.
+        path: the PNG to write (atomically).
+
+    Returns:
+        Whether a sheet was written (False when every row is empty).
+    """
+    from PIL import Image, ImageDraw
+
+    rows = {label: images for label, images in rows.items() if len(images)}
+    if not rows:
+        return False
+    columns = max(len(images) for images in rows.values())
+    sheet = Image.new(
+        "RGB", (_LABEL_WIDTH + columns * (THUMBNAIL + 4), len(rows) * (THUMBNAIL + 4)), "white"
+    )
+    draw = ImageDraw.Draw(sheet)
+    for row, (label, images) in enumerate(rows.items()):
+        top = row * (THUMBNAIL + 4) + 2
+        draw.text((4, top + THUMBNAIL // 2 - 6), label[:16], fill="black")
+        for column, pixels in enumerate(images):
+            picture = _as_picture(pixels)
+            left = _LABEL_WIDTH + column * (THUMBNAIL + 4)
+            offset = ((THUMBNAIL - picture.width) // 2, (THUMBNAIL - picture.height) // 2)
+            sheet.paste(picture, (left + offset[0], top + offset[1]))
+    write_atomically(path, lambda tmp: sheet.save(tmp, format="PNG"))
+    return True

@@ -21,6 +21,7 @@ _FIGURES = (
     ("samples.png", "Sample images", "a few images per class"),
     ("forecast.png", "Forecasts of the test part", "the series with the model's forecasts"),
     ("examples.png", "Sequences per class", "a few sequences of each class"),
+    ("generated.png", "Generated images", "generated, baseline and real images"),
 )
 
 

@@ -42,14 +42,17 @@ REGRESSION_METRICS = ("r2", "rmse", "mae")
 FORECAST_METRICS = ("mase", "mae", "rmse", "smape")
 #: The task kind :func:`primary_metric` and :func:`compare` take for forecasts.
 FORECAST = "forecast"
+#: The task kind of generated images, compared on their Frechet distance to held-out
+#: images (:mod:`dladvisor.models.image_features`), lower better.
+GENERATION = "generation"
 #: Two primary-metric values this close (or closer) are a tie.
 TIE_TOLERANCE = 0.005
 
 _TASK_KINDS = ("binary", "multiclass", "regression")
 # Kinds a comparison is decided for: score()'s, plus forecasts (scored by forecast_scores).
-_COMPARED_KINDS = _TASK_KINDS + (FORECAST,)
+_COMPARED_KINDS = _TASK_KINDS + (FORECAST, GENERATION)
 # Primary metrics for which a lower value is better.
-_LOWER_IS_BETTER = frozenset({"mase"})
+_LOWER_IS_BETTER = frozenset({"mase", "frechet_distance"})
 # Probabilities are clipped before the log loss so one confident mistake gives a large,
 # finite loss rather than infinity.
 _EPSILON = 1e-7
@@ -74,6 +77,8 @@ def primary_metric(task_kind: str) -> str:
     _check_kind(task_kind, _COMPARED_KINDS)
     if task_kind == FORECAST:
         return "mase"
+    if task_kind == GENERATION:
+        return "frechet_distance"
     return "r2" if task_kind == "regression" else "balanced_accuracy"
 
 

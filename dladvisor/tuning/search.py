@@ -489,9 +489,16 @@ def _cell(value) -> str:
     return "" if value is None else str(value)
 
 
+#: Objectives keras-tuner cannot tell the direction of, logged by dladvisor's callbacks.
+_OWN_OBJECTIVES = {"val_frechet": "min"}
+
+
 def _objective(name: str):
+    import keras_tuner
     from keras_tuner.src.engine.objective import create_objective
 
+    if name in _OWN_OBJECTIVES:
+        return keras_tuner.Objective(name, _OWN_OBJECTIVES[name])
     try:
         return create_objective(name)
     except ValueError:

@@ -1,0 +1,75 @@
+"""Generation end to end: an unlabelled folder -> a GAN -> generated images.
+
+Tiny data (a few dozen of scikit-learn's 8x8 digits as PNG files, 1 trial of 1 epoch):
+the tests check the plumbing and the files; quality is for benchmarks.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import dladvisor
+from dladvisor.cli import main
+
+pytestmark = pytest.mark.slow
+
+QUICK = ["--max-trials", "1", "--max-epochs", "1", "--time-budget", "2m", "-q"]
+
+
+def run(capsys, *args) -> tuple[int, str, str]:
+    code = main([str(a) for a in args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def _folder(path, count: int):
+    """A flat folder of ``count`` digit images (no class sub-folders: no labels)."""
+    from sklearn.datasets import load_digits
+
+    path.mkdir()
+    for i, image in enumerate(load_digits().images[:count]):
+        Image.fromarray((image * 255 / 16).astype(np.uint8)).save(path / f"{i:03d}.png")
+    return path
+
+
+def test_an_unlabelled_folder_trains_a_gan_that_generates(tmp_path, capsys):
+    data = _folder(tmp_path / "digits", 60)
+    run_dir = tmp_path / "run"
+    code, stdout, stderr = run(capsys, "train", data, "--out", run_dir, *QUICK)
+    assert code == 0, stderr
+    assert "trained: gan for generation" in stdout and "frechet_distance" in stdout
+    results = json.loads((run_dir / "results.json").read_text())
+    assert results["task"] == "generation" and results["technique"] == "gan"
+    assert results["objective"] == "val_frechet"
+    assert results["baseline"]["name"] == "Gaussian-mixture sampler in PCA space"
+    assert np.isfinite(results["metrics"]["frechet_distance"])
+    assert (run_dir / "generated.png").is_file()
+    assert "generated.png" in (run_dir / "report.md").read_text()
+
+    model = dladvisor.load(run_dir)
+    images = model.generate(5, seed=1)
+    assert images.shape == (5, 8, 8, 1) and images.dtype == np.uint8
+    assert np.array_equal(images, model.generate(5, seed=1))
+
+    out = tmp_path / "new"
+    code, stdout, stderr = run(capsys, "generate", run_dir, "--n", "6", "--out", out)
+    assert code == 0, stderr
+    assert sorted(p.name for p in out.iterdir()) == ["grid.png"] + [
+        f"image-{i:04d}.png" for i in range(6)
+    ]
+    with Image.open(out / "image-0000.png") as first:
+        assert first.size == (8, 8)
+    code, _, stderr = run(capsys, "predict", run_dir, data)
+    assert code == 1 and "generates images" in stderr and "Traceback" not in stderr
+
+
+def test_fewer_images_than_a_batch_are_refused(tmp_path, capsys):
+    # Bad input: 12 images leave 8 to train on (80%), fewer than the smallest batch (16).
+    data = _folder(tmp_path / "few", 12)
+    code, _, stderr = run(capsys, "train", data, "--out", tmp_path / "run", *QUICK)
+    assert code == 1 and "fewer than one batch" in stderr and "Traceback" not in stderr
+    assert not (tmp_path / "run").exists()
