@@ -486,13 +486,7 @@ class _RowTask(_Task):
         return metrics, matrix
 
     def split_summary(self):
-        split = self.split
-        return {
-            "train": len(split.train),
-            "validation": len(split.validation),
-            "test": len(split.test),
-            "stratified": split.stratified,
-        }
+        return _split_summary(self.split)
 
 
 class _TableTask(_RowTask):
@@ -1058,13 +1052,7 @@ class _GenerationTask(_Task):
         return {"frechet_distance": frechet_distance_of_images(self.encoder, generated, test)}, None
 
     def split_summary(self):
-        split = self.split
-        return {
-            "train": len(split.train),
-            "validation": len(split.validation),
-            "test": len(split.test),
-            "stratified": False,
-        }
+        return _split_summary(self.split)
 
     def export_schema(self, hyperparameters):
         return replace(self.schema, latent_dim=int(hyperparameters.get("latent_dim", 64)))
@@ -1250,6 +1238,16 @@ def _fit_and_export(
         json.dumps(result_dict(result, settings, task.split_summary()), indent=2, allow_nan=False),
     )
     return result
+
+
+def _split_summary(split: Split) -> dict[str, Any]:
+    """A random split's sizes, for results.json."""
+    return {
+        "train": len(split.train),
+        "validation": len(split.validation),
+        "test": len(split.test),
+        "stratified": split.stratified,
+    }
 
 
 def epoch_limits(n_train: int, max_epochs: int | None = None) -> tuple[int, int]:

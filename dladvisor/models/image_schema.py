@@ -30,6 +30,19 @@ __all__ = ["MAX_GENERATED_SIDE", "MAX_SIDE", "GeneratorSchema", "ImageSchema"]
 MAX_SIDE = 128
 
 
+def decoded_size(image: Any, max_side: int) -> tuple[int, int, int]:
+    """``(height, width, channels)`` images are decoded to: the median size of the
+    profiled images (``profile.image``), scaled down to ``max_side`` keeping the aspect
+    when larger; 1 channel when every image is grey, else 3."""
+    height, width = image.height_median, image.width_median
+    longest = max(height, width)
+    if longest > max_side:
+        height = max(1, round(height * max_side / longest))
+        width = max(1, round(width * max_side / longest))
+    channels = 1 if tuple(image.channels) == (1,) else 3
+    return int(height), int(width), channels
+
+
 @dataclass(frozen=True)
 class ImageSchema:
     """Input size and target of a model trained on images.
@@ -59,12 +72,7 @@ class ImageSchema:
             raise ConfigError(f"{profile.source}: an image model needs images")
         if profile.target is None:
             raise ConfigError(f"{profile.source}: training needs labels; {profile.target_note}")
-        height, width = image.height_median, image.width_median
-        longest = max(height, width)
-        if longest > max_side:
-            height = max(1, round(height * max_side / longest))
-            width = max(1, round(width * max_side / longest))
-        channels = 1 if tuple(image.channels) == (1,) else 3
+        height, width, channels = decoded_size(image, max_side)
         target = profile.target
         classes = tuple(label for label, _ in sorted(target.class_counts))
         kind = target.kind if target.kind in ("binary", "multiclass") else "regression"
@@ -164,13 +172,8 @@ class GeneratorSchema:
         image = profile.image
         if image is None:
             raise ConfigError(f"{profile.source}: a generator of images needs images")
-        height, width = image.height_median, image.width_median
-        longest = max(height, width)
-        if longest > max_side:
-            height = max(1, round(height * max_side / longest))
-            width = max(1, round(width * max_side / longest))
-        channels = 1 if tuple(image.channels) == (1,) else 3
-        return cls(height=int(height), width=int(width), channels=channels)
+        height, width, channels = decoded_size(image, max_side)
+        return cls(height=height, width=width, channels=channels)
 
     def to_dict(self) -> dict[str, Any]:
         return {
