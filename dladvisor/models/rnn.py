@@ -192,10 +192,6 @@ FCN_FILTERS_CHOICES = (64, 128)
 #: Sequences at least this long (the longest) start the search with the FCN: convolutions
 #: lead time-series classification benchmarks on such signals (Fawaz et al. 2019).
 FCN_FROM = 100
-#: Momentum of the FCN's batch normalisation: Keras' 0.99 needs hundreds of batches to
-#: settle its moving statistics, more than a small data set gives, and the model then
-#: predicts one class at inference however well it trains.
-FCN_NORM_MOMENTUM = 0.9
 #: How a series' windows are scaled: relative to their last known value, or to the
 #: training mean.
 LEVELS = ("last", "mean")
@@ -487,7 +483,7 @@ class RNNHyperModel(keras_tuner.HyperModel):
         # The settings of a network exist when it is built or may be chosen (the scope
         # tells the tuner which choice they belong to).
         tunable = self.schema.form == "sequences" and self.network is None
-        if network == "convolutional" or (tunable and self.schema.form == "sequences"):
+        if network == "convolutional" or tunable:
             with self._network_scope(hp, "convolutional"):
                 filters = self._value(hp, "fcn_filters")
             if network == "convolutional":
@@ -524,7 +520,10 @@ class RNNHyperModel(keras_tuner.HyperModel):
 
     def _convolutional(self, x: keras.KerasTensor, filters: int) -> keras.KerasTensor:
         """The fully convolutional network (FCN) of Wang, Yan and Oates (2017): three
-        Conv1D - batch norm - ReLU blocks (kernels 8, 5, 3; filters f, 2f, f), steps kept."""
+        Conv1D - normalisation - ReLU blocks (kernels 8, 5, 3; filters f, 2f, f), steps
+        kept. Layer normalisation where the paper has batch normalisation: with a few dozen
+        training sequences, batch norm's moving statistics never settle and the model
+        predicts one class at inference."""
         for i, (kernel, width) in enumerate(((8, filters), (5, 2 * filters), (3, filters))):
             x = keras.layers.Conv1D(width, kernel, padding="same", name=f"{_PREFIX}fcn_conv_{i}")(x)
             x = keras.layers.LayerNormalization(name=f"{_PREFIX}fcn_norm_{i}")(x)
