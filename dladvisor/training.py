@@ -248,32 +248,26 @@ def train(
             "--init-weights: starting weights are for the CNN on images; leave it out for "
             "a table"
         )
-    if not isinstance(dataset, SequenceDataset):
-        _check_no_horizon(settings, f"{dataset.path} holds {profile.kind} data")
+    series = isinstance(dataset, SequenceDataset) and dataset.form == "series"
+    if not series and (settings.horizon != 1 or settings.lookback is not None):
+        holds = dataset.form if isinstance(dataset, SequenceDataset) else f"{profile.kind} data"
+        raise ConfigError(
+            f"--horizon and --lookback apply to a time series (a time column and value "
+            f"columns); {dataset.path} holds {holds}: leave them out"
+        )
+    if settings.cv and isinstance(dataset, (ImageDataset, SequenceDataset)):
+        raise ConfigError(
+            f"--cv: cross-validation is for small tables; models of {profile.kind} data are "
+            "scored on a validation part - leave --cv out"
+        )
     if isinstance(dataset, ImageDataset) and technique == "gan":
-        if settings.cv:
-            raise ConfigError("--cv: a GAN is scored on held-out images; leave --cv out")
         task: _Task = _GenerationTask(dataset, profile, seed=settings.seed)
     elif isinstance(dataset, ImageDataset):
-        if settings.cv:
-            raise ConfigError(
-                "--cv: cross-validation is for small tables; image models are scored on a "
-                "validation part - leave --cv out"
-            )
         task = _ImageTask(dataset, profile, seed=settings.seed, init_weights=settings.init_weights)
+    elif series:
+        task = _SeriesTask(dataset, profile, horizon=settings.horizon, lookback=settings.lookback)
     elif isinstance(dataset, SequenceDataset):
-        if settings.cv:
-            raise ConfigError(
-                "--cv: cross-validation is for small tables; sequence models are scored on "
-                "a validation part - leave --cv out"
-            )
-        if dataset.form == "series":
-            task = _SeriesTask(
-                dataset, profile, horizon=settings.horizon, lookback=settings.lookback
-            )
-        else:
-            _check_no_horizon(settings, f"{dataset.path} holds {dataset.form}")
-            task = _SequenceTask(dataset, profile, seed=settings.seed)
+        task = _SequenceTask(dataset, profile, seed=settings.seed)
     else:
         task = _TableTask(dataset, profile, source=str(path), seed=settings.seed)
 
@@ -307,14 +301,6 @@ def train(
             f"finished trials are kept in {run_dir}; continue with "
             f"`dladvisor train --resume {run_dir}`"
         ) from None
-
-
-def _check_no_horizon(settings: TrainSettings, holds: str) -> None:
-    if settings.horizon != 1 or settings.lookback is not None:
-        raise ConfigError(
-            f"--horizon and --lookback apply to a time series (a time column and value "
-            f"columns); {holds}: leave them out"
-        )
 
 
 class _Task:
@@ -399,13 +385,42 @@ class _Task:
         return model
 
 
-class _RowTask(_Task):
+class _RandomSplitTask(_Task):
+    """Examples split at random into train, validation and test (``split``)."""
+
+    split: Split
+
+    @property
+    def n_train(self) -> int:
+        return len(self.split.train)
+
+    @property
+    def fit_rows(self) -> np.ndarray:
+        return np.concatenate([self.split.train, self.split.validation])
+
+    def describe(self):
+        split = self.split
+        return (
+            f"{len(split.train):,} training, {len(split.validation):,} validation and "
+            f"{len(split.test):,} test {self.what}" + (" (stratified)" if split.stratified else "")
+        )
+
+    def split_summary(self):
+        split = self.split
+        return {
+            "train": len(split.train),
+            "validation": len(split.validation),
+            "test": len(split.test),
+            "stratified": split.stratified,
+        }
+
+
+class _RowTask(_RandomSplitTask):
     """Examples that are rows of ``y`` (tables, images, sequences, texts), split at random
     (stratified for classes). Subclasses fill ``y``, ``split`` and ``notes`` and say how
     to make the inputs of some rows, fit the baseline and predict."""
 
     y: np.ndarray
-    split: Split
     what = "rows"
 
     @property
@@ -423,10 +438,6 @@ class _RowTask(_Task):
         if self.split.note:
             self.notes.append(self.split.note)
 
-    @property
-    def fit_rows(self) -> np.ndarray:
-        return np.concatenate([self.split.train, self.split.validation])
-
     def inputs(self, rows: np.ndarray) -> Any:
         raise NotImplementedError
 
@@ -440,19 +451,12 @@ class _RowTask(_Task):
         """Model outputs for ``rows``, and the rows they belong to (all, for tables)."""
         raise NotImplementedError
 
-    @property
-    def n_train(self) -> int:
-        return len(self.split.train)
-
-    def describe(self):
-        split = self.split
-        return (
-            f"{len(split.train):,} training, {len(split.validation):,} validation and "
-            f"{len(split.test):,} test {self.what}" + (" (stratified)" if split.stratified else "")
-        )
-
     def baseline(self, seed):
         return self.row_baseline(self.fit_rows, self.split.test, seed)
+
+    def training_labels(self) -> np.ndarray:
+        """The class indices the training part holds (what class weights count)."""
+        return self.y[self.split.train]
 
     def class_weight(self, profile):
         from dladvisor.models.common import class_weights
@@ -460,7 +464,7 @@ class _RowTask(_Task):
         if not self.classification or "imbalance" not in profile.alert_codes():
             return None
         self.notes.append("classes weighted by their inverse frequency (the target is imbalanced)")
-        return class_weights(self.y[self.split.train], len(self.schema.target.classes))
+        return class_weights(self.training_labels(), len(self.schema.target.classes))
 
     def hypermodel(self, technique, class_weight, epochs):
         return self.build(technique, self.split.train, class_weight, epochs)
@@ -484,9 +488,6 @@ class _RowTask(_Task):
         metrics = score(self.kind, y_test, predictions, classes)
         matrix = confusion(y_test, predictions, classes) if self.classification else None
         return metrics, matrix
-
-    def split_summary(self):
-        return _split_summary(self.split)
 
 
 class _TableTask(_RowTask):
@@ -546,15 +547,9 @@ class _ImageTask(_RowTask):
         self.schema = ImageSchema.from_profile(profile)
         positions, y = self.schema.targets(dataset)
         self.notes = []
-        unreadable = {str(path) for path, _ in profile.image.unreadable_files}
-        if unreadable and dataset.files:
-            keep = np.array([str(dataset.files[p]) not in unreadable for p in positions], bool)
-            positions, y = positions[keep], y[keep]
-            self.notes.append(
-                f"{len(unreadable):,} image file(s) that cannot be read left out (listed in "
-                "the profile)"
-            )
-        missing = dataset.count - len(unreadable) - len(positions)
+        keep, unreadable = _readable(dataset, profile, positions, self.notes)
+        positions, y = positions[keep], y[keep]
+        missing = dataset.count - unreadable - len(positions)
         if missing > 0:
             self.notes.append(f"{missing:,} images without a {self.schema.target.name!r} left out")
         self.positions, self.y = positions, y
@@ -627,6 +622,21 @@ class _ImageTask(_RowTask):
         return [SAMPLES_FILE] if written else []
 
 
+def _readable(
+    dataset: ImageDataset, profile: Profile, positions: np.ndarray, notes: list[str]
+) -> tuple[np.ndarray, int]:
+    """Which of the images at ``positions`` the profile could read (a boolean mask), and
+    how many files it could not; a note says so when some are left out."""
+    unreadable = {str(path) for path, _ in profile.image.unreadable_files}
+    if not unreadable or not dataset.files:
+        return np.ones(len(positions), dtype=bool), len(unreadable)
+    keep = np.array([str(dataset.files[p]) not in unreadable for p in positions], dtype=bool)
+    notes.append(
+        f"{len(unreadable):,} image file(s) that cannot be read left out (listed in the profile)"
+    )
+    return keep, len(unreadable)
+
+
 class _SequenceTask(_RowTask):
     """Sequences classified (or valued) as a whole or labelled step by step, or texts;
     one RNN input per example."""
@@ -645,16 +655,9 @@ class _SequenceTask(_RowTask):
     def stratify(self) -> bool:
         return self.classification and not self.per_step
 
-    def class_weight(self, profile):
-        from dladvisor.models.common import class_weights
-
-        if not self.per_step:
-            return super().class_weight(profile)
-        if not self.classification or "imbalance" not in profile.alert_codes():
-            return None
-        self.notes.append("labels weighted by their inverse frequency (they are imbalanced)")
+    def training_labels(self):
         labels = self.y[self.split.train]
-        return class_weights(labels[labels >= 0], len(self.schema.target.classes))
+        return labels[labels >= 0] if self.per_step else labels  # -1: no label at that step
 
     def evaluate(self, model, baseline, hyperparameters):
         if not self.per_step:
@@ -916,7 +919,7 @@ class _SeriesTask(_Task):
         return [FORECAST_FILE] if written else []
 
 
-class _GenerationTask(_Task):
+class _GenerationTask(_RandomSplitTask):
     """Images without labels, for a GAN that makes new ones.
 
     The images are decoded to one size (:class:`GeneratorSchema`, at most 64 pixels a
@@ -937,20 +940,8 @@ class _GenerationTask(_Task):
         self.schema = GeneratorSchema.from_profile(profile)
         self.seed = seed
         self.notes = []
-        unreadable = {str(path) for path, _ in profile.image.unreadable_files}
-        positions = np.array(
-            [
-                i
-                for i in range(dataset.count)
-                if not (dataset.files and str(dataset.files[i]) in unreadable)
-            ],
-            dtype=np.int64,
-        )
-        if unreadable:
-            self.notes.append(
-                f"{len(unreadable):,} image file(s) that cannot be read left out (listed in "
-                "the profile)"
-            )
+        positions = np.arange(dataset.count, dtype=np.int64)
+        positions = positions[_readable(dataset, profile, positions, self.notes)[0]]
         s = self.schema
         feed = ImageFeed(dataset, positions, height=s.height, width=s.width, channels=s.channels)
         pixels, _ = feed.to_array()
@@ -967,6 +958,7 @@ class _GenerationTask(_Task):
             len(self.images), stratify=False, test_size=0.1, validation_size=0.1, seed=seed
         )
         self._encoder = None
+        self.baseline_samples = np.empty((0, s.height, s.width, s.channels), np.float32)
 
     @property
     def kind(self) -> str:
@@ -979,10 +971,6 @@ class _GenerationTask(_Task):
     @property
     def task_name(self) -> str:
         return "generation"
-
-    @property
-    def n_train(self) -> int:
-        return len(self.split.train)
 
     def part(self, name: str) -> np.ndarray:
         return self.images[getattr(self.split, name)]
@@ -997,11 +985,7 @@ class _GenerationTask(_Task):
         return self._encoder
 
     def describe(self):
-        split = self.split
-        return (
-            f"{len(split.train):,} training, {len(split.validation):,} validation and "
-            f"{len(split.test):,} test images (no labels: a generator is learnt)"
-        )
+        return super().describe() + " (no labels: a generator is learnt)"
 
     def baseline(self, seed):
         from dladvisor.models.image_features import frechet_distance_of_images
@@ -1009,8 +993,7 @@ class _GenerationTask(_Task):
         from dladvisor.tuning.generative_baselines import PCAMixtureSampler
 
         started = time.perf_counter()
-        fit = np.concatenate([self.part("train"), self.part("validation")])
-        sampler = PCAMixtureSampler(seed=seed).fit(fit)
+        sampler = PCAMixtureSampler(seed=seed).fit(self.images[self.fit_rows])
         test = self.part("test")
         self.baseline_samples = sampler.sample(len(test), seed=seed)
         distance = frechet_distance_of_images(self.encoder, self.baseline_samples, test)
@@ -1034,8 +1017,8 @@ class _GenerationTask(_Task):
         return self.part("train"), None, (self.part("validation"), None)
 
     def fitting_data(self):
-        fit = np.concatenate([self.part("train"), self.part("validation")])
-        return fit, None, len(fit) / max(1, self.n_train)
+        rows = self.fit_rows
+        return self.images[rows], None, len(rows) / max(1, self.n_train)
 
     def evaluate(self, model, baseline, hyperparameters):
         from dladvisor.models.image_features import frechet_distance_of_images
@@ -1050,9 +1033,6 @@ class _GenerationTask(_Task):
                 "images"
             )
         return {"frechet_distance": frechet_distance_of_images(self.encoder, generated, test)}, None
-
-    def split_summary(self):
-        return _split_summary(self.split)
 
     def export_schema(self, hyperparameters):
         return replace(self.schema, latent_dim=int(hyperparameters.get("latent_dim", 64)))
@@ -1073,7 +1053,7 @@ class _GenerationTask(_Task):
         written = write_image_grid(
             {
                 "generated": generated,
-                "baseline": getattr(self, "baseline_samples", generated[:0])[:GRID_IMAGES],
+                "baseline": self.baseline_samples[:GRID_IMAGES],
                 "real (test)": self.part("test")[:GRID_IMAGES],
             },
             run_dir / GENERATED_FILE,
@@ -1238,16 +1218,6 @@ def _fit_and_export(
         json.dumps(result_dict(result, settings, task.split_summary()), indent=2, allow_nan=False),
     )
     return result
-
-
-def _split_summary(split: Split) -> dict[str, Any]:
-    """A random split's sizes, for results.json."""
-    return {
-        "train": len(split.train),
-        "validation": len(split.validation),
-        "test": len(split.test),
-        "stratified": split.stratified,
-    }
 
 
 def epoch_limits(n_train: int, max_epochs: int | None = None) -> tuple[int, int]:
