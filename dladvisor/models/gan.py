@@ -34,6 +34,17 @@ batch_size        16, 32, 64 (at most a quarter of the        32
 
 Images are float32 (N, H, W, C) in [0, 1]. The generator alone is what a run exports:
 ``generator(z)`` with ``z`` of shape (n, latent_dim), standard normal.
+
+Restoration - :class:`RestorationGAN`, a generator trained on a content loss (L1) plus a
+tunable weight of a discriminator's adversarial loss, scored by PSNR on validation images:
+
+- inpainting (:func:`build_inpainting_generator`, :class:`InpaintingHyperModel`): an
+  encoder-decoder conditioned on the image and its mask of holes, whose pixels are kept
+  inside the holes only;
+- super-resolution (:func:`build_super_resolution_generator`,
+  :class:`SuperResolutionHyperModel`): residual blocks, sub-pixel (pixel shuffle) or
+  transposed-convolution upsampling, and the bicubic upscaling of the input added to its
+  output. Both generators are fully convolutional and take images of any size.
 """
 
 from __future__ import annotations
@@ -51,11 +62,18 @@ from dladvisor.models.common import batch_size_choice, check_int
 __all__ = [
     "GAN",
     "GANHyperModel",
+    "InpaintingHyperModel",
     "LATENT_DIMS",
+    "RestorationGAN",
     "STABILISERS",
+    "Snapshots",
+    "SuperResolutionHyperModel",
     "WIDTHS",
     "build_discriminator",
     "build_generator",
+    "build_inpainting_generator",
+    "build_super_resolution_generator",
+    "raw_pixel_model",
     "upsampling_steps",
 ]
 
@@ -378,7 +396,8 @@ class GANHyperModel(keras_tuner.HyperModel):
         Keras (a GAN has no loss on it): with a ``feature_encoder`` it becomes the
         reference of a :class:`~dladvisor.models.image_features.FrechetCallback`, placed
         first so that early stopping and keras-tuner read ``val_frechet``. ``y`` and
-        ``class_weight`` mean nothing to a GAN and are dropped.
+        ``class_weight`` mean nothing to a GAN and are dropped. A :class:`Snapshots`
+        callback keeps images of the same ``z`` every 2**k epochs.
         """
         from dladvisor.models.image_features import FrechetCallback
 
@@ -391,9 +410,10 @@ class GANHyperModel(keras_tuner.HyperModel):
         validation = kwargs.pop("validation_data", None)
         if isinstance(validation, (tuple, list)):
             validation = validation[0]
+        callbacks = list(kwargs.get("callbacks") or [])
         if validation is not None and self.feature_encoder is not None:
-            callbacks = list(kwargs.get("callbacks") or [])
-            kwargs["callbacks"] = [FrechetCallback(self.feature_encoder, validation), *callbacks]
+            callbacks.insert(0, FrechetCallback(self.feature_encoder, validation))
+        kwargs["callbacks"] = [*callbacks, Snapshots(lambda m: m.generate(SNAPSHOT_IMAGES))]
         kwargs.setdefault("batch_size", self._batch_size(hp))
         if self.epochs is not None:
             kwargs.setdefault("epochs", self.epochs)
@@ -403,3 +423,494 @@ class GANHyperModel(keras_tuner.HyperModel):
         if self.batch_size is not None:
             return self.batch_size
         return batch_size_choice(hp, BATCH_SIZES, self.n_train, default=32)
+
+
+# --- sample grids across training ----------------------------------------------------
+
+
+class Snapshots(keras.callbacks.Callback):
+    """Keeps what a model makes at epochs 1, 2, 4, 8, ... and the last one, so the
+    report can show how its pictures improved.
+
+    ``make(model)`` returns the images of one snapshot (the same inputs every time);
+    ``self.taken`` holds ``(epoch, images)`` pairs, epochs 1-based.
+    """
+
+    def __init__(self, make) -> None:
+        super().__init__()
+        self.make = make
+        self.taken: list[tuple[int, np.ndarray]] = []
+        self._last: tuple[int, np.ndarray] | None = None
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        number = epoch + 1
+        if number & (number - 1) == 0:  # a power of two
+            self.taken.append((number, self.make(self.model)))
+            self._last = None
+        else:
+            self._last = (number, None)
+
+    def on_train_end(self, logs: dict | None = None) -> None:
+        if self._last is not None:
+            self.taken.append((self._last[0], self.make(self.model)))
+            self._last = None
+        # Kept on the model too, so whoever holds the trained model finds them.
+        self.model.snapshots = list(self.taken)
+
+
+#: Images per snapshot.
+SNAPSHOT_IMAGES = 8
+
+
+# --- restoration: inpainting and super-resolution --------------------------------------
+
+#: The inpainting generator halves the image twice: its sides must be multiples of this.
+INPAINTING_MULTIPLE = 4
+#: Upscaling factors a super-resolution generator supports.
+SCALES = (2, 3, 4)
+#: Weights of the adversarial loss beside the content (L1) loss tried; 0 trains the
+#: generator on the content loss alone (and no discriminator).
+ADVERSARIAL_WEIGHTS = (0.0, 1e-3, 1e-2)
+#: Learning rates of a restoring generator (inclusive range, log scale).
+RESTORATION_LEARNING_RATE_RANGE = (1e-4, 2e-3)
+#: Batch sizes tried by the restoration searches.
+RESTORATION_BATCH_SIZES = (8, 16, 32)
+
+
+def build_inpainting_generator(
+    channels: int, width: int, dilated: int, *, name: str = "inpainter"
+) -> keras.Model:
+    """An encoder-decoder that fills holes: ``[image (n, H, W, C), mask (n, H, W, 1)]`` ->
+    the image with its holes (mask 1) filled, pixels in [0, 1]; H and W multiples of
+    :data:`INPAINTING_MULTIPLE`, otherwise any size.
+
+    The encoder sees the known pixels and the mask (:class:`HoledImage`), and halves the
+    map twice (stride-2 convolutions, ``width``, ``2 * width``, ``4 * width`` filters);
+    ``dilated`` convolutions at the smallest scale with dilation 2, 4, 8, ... reach
+    across large holes; the decoder doubles the map twice (transposed convolutions)
+    with skip connections from the encoder (a U-Net), and a sigmoid makes the pixels.
+    Only those inside the holes are kept (:class:`FillHoles`).
+    """
+    from dladvisor.models.layers import FillHoles, HoledImage
+
+    image = keras.Input(shape=(None, None, channels), name="image")
+    mask = keras.Input(shape=(None, None, 1), name="mask")
+    x = HoledImage(name="holed")([image, mask])
+    e1 = keras.layers.Conv2D(width, 5, padding="same", activation="relu", name="enc_1")(x)
+    e2 = keras.layers.Conv2D(
+        2 * width, 4, strides=2, padding="same", activation="relu", name="enc_2"
+    )(e1)
+    x = keras.layers.Conv2D(
+        4 * width, 4, strides=2, padding="same", activation="relu", name="enc_3"
+    )(e2)
+    for i in range(dilated):
+        x = keras.layers.Conv2D(
+            4 * width,
+            3,
+            padding="same",
+            dilation_rate=2 ** (i + 1),
+            activation="relu",
+            name=f"context_{i}",
+        )(x)
+    x = keras.layers.Conv2DTranspose(
+        2 * width, 4, strides=2, padding="same", activation="relu", name="dec_2"
+    )(x)
+    x = keras.layers.Concatenate(name="skip_2")([x, e2])
+    x = keras.layers.Conv2DTranspose(
+        width, 4, strides=2, padding="same", activation="relu", name="dec_1"
+    )(x)
+    x = keras.layers.Concatenate(name="skip_1")([x, e1])
+    x = keras.layers.Conv2D(width, 3, padding="same", activation="relu", name="dec_0")(x)
+    generated = keras.layers.Conv2D(
+        channels, 3, padding="same", activation="sigmoid", name="pixels"
+    )(x)
+    filled = FillHoles(name="filled")([image, mask, generated])
+    return keras.Model([image, mask], filled, name=name)
+
+
+def build_super_resolution_generator(
+    channels: int,
+    scale: int,
+    width: int,
+    blocks: int,
+    *,
+    upsampling: str = "pixel_shuffle",
+    name: str = "upscaler",
+) -> keras.Model:
+    """A residual upscaler (after SRResNet, Ledig et al. 2017): low-resolution images
+    ``(n, h, w, C)`` in [0, 1] -> ``(n, h * scale, w * scale, C)`` in [0, 1], any size.
+
+    A 3x3 convolution of ``width`` filters, ``blocks`` residual blocks (conv-ReLU-conv
+    plus the input) and a skip over all of them; upsampling by sub-pixel convolution
+    (``pixel_shuffle``: a convolution to ``width * f * f`` channels rearranged into
+    ``f x f`` pixels, :class:`PixelShuffle`) or by a stride-``f`` transposed convolution,
+    ``f`` = 2 twice for x4, else the scale; a 3x3 convolution makes the detail, added to
+    the bicubic upscaling of the input (the network learns what bicubic misses), and the
+    sum is clipped to [0, 1].
+    """
+    from dladvisor.models.layers import BicubicUpscale, PixelShuffle
+
+    if scale not in SCALES:
+        raise ConfigError(
+            f"--scale: supported factors are {', '.join(map(str, SCALES))}; received {scale}"
+        )
+    if upsampling not in ("pixel_shuffle", "transposed"):
+        raise ConfigError(f"upsampling is pixel_shuffle or transposed; received {upsampling!r}")
+    low = keras.Input(shape=(None, None, channels), name="low_resolution")
+    x = start = keras.layers.Conv2D(width, 3, padding="same", activation="relu", name="head")(low)
+    for i in range(blocks):
+        y = keras.layers.Conv2D(width, 3, padding="same", activation="relu", name=f"res_{i}_a")(x)
+        y = keras.layers.Conv2D(width, 3, padding="same", name=f"res_{i}_b")(y)
+        x = keras.layers.Add(name=f"res_{i}")([x, y])
+    x = keras.layers.Add(name="body")([start, x])
+    for i, factor in enumerate((2, 2) if scale == 4 else (scale,)):
+        if upsampling == "pixel_shuffle":
+            x = keras.layers.Conv2D(
+                width * factor * factor, 3, padding="same", name=f"up_{i}_conv"
+            )(x)
+            x = PixelShuffle(factor, name=f"up_{i}_shuffle")(x)
+        else:
+            x = keras.layers.Conv2DTranspose(
+                width, 2 * factor, strides=factor, padding="same", name=f"up_{i}_conv"
+            )(x)
+        x = keras.layers.ReLU(name=f"up_{i}_relu")(x)
+    detail = keras.layers.Conv2D(channels, 3, padding="same", name="detail")(x)
+    bicubic = BicubicUpscale(scale, name="bicubic")(low)
+    x = keras.layers.Add(name="sum")([bicubic, detail])
+    high = keras.layers.ReLU(max_value=1.0, name="clip")(x)
+    return keras.Model(low, high, name=name)
+
+
+class RestorationGAN(keras.Model):
+    """A generator that restores images (fills holes, or upscales), trained on a content
+    loss plus, with ``adversarial_weight`` above 0, the adversarial loss of a
+    discriminator that tells its outputs from the originals.
+
+    ``fit(x, y)``: ``x`` the generator's inputs (``[image, mask]`` or low-resolution
+    images), ``y`` the original images. Each step reports ``content_loss`` (the mean
+    absolute error), ``psnr`` and ``ssim`` of the outputs against ``y``, and with a
+    discriminator ``d_loss`` and ``g_loss`` (the generator's adversarial loss);
+    validation reports ``content_loss``, ``psnr`` and ``ssim`` (``val_psnr`` is the
+    search's objective).
+    """
+
+    def __init__(
+        self,
+        generator: keras.Model,
+        discriminator: keras.Model | None,
+        *,
+        adversarial_weight: float = 0.0,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if adversarial_weight < 0:
+            raise ConfigError(
+                f"adversarial_weight must be 0 or more; received {adversarial_weight}"
+            )
+        if adversarial_weight > 0 and discriminator is None:
+            raise ConfigError("an adversarial weight above 0 needs a discriminator")
+        self.generator = generator
+        self.discriminator = discriminator
+        self.adversarial_weight = float(adversarial_weight)
+        names = ["content_loss", "psnr", "ssim"]
+        if self.adversarial:
+            names += ["d_loss", "g_loss"]
+        self._trackers = {name: keras.metrics.Mean(name=name) for name in names}
+        self.built = True
+
+    @property
+    def adversarial(self) -> bool:
+        return self.adversarial_weight > 0
+
+    def compile(
+        self,
+        generator_optimizer: keras.optimizers.Optimizer,
+        discriminator_optimizer: keras.optimizers.Optimizer | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().compile(**kwargs)
+        self.generator_optimizer = generator_optimizer
+        self.discriminator_optimizer = discriminator_optimizer
+
+    @property
+    def metrics(self) -> list[keras.metrics.Metric]:
+        return list(self._trackers.values())
+
+    def call(self, inputs: Any, training: bool = False) -> Any:
+        return self.generator(inputs, training=training)
+
+    def _quality(self, restored: Any, original: Any) -> dict[str, Any]:
+        import tensorflow as tf
+
+        size = min(11, int(original.shape[1] or 11), int(original.shape[2] or 11))
+        return {
+            "content_loss": tf.reduce_mean(tf.abs(restored - original)),
+            "psnr": tf.reduce_mean(tf.image.psnr(restored, original, max_val=1.0)),
+            "ssim": tf.reduce_mean(
+                tf.image.ssim(restored, original, max_val=1.0, filter_size=size)
+            ),
+        }
+
+    def train_step(self, data: Any) -> dict[str, Any]:
+        import tensorflow as tf
+
+        x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
+        y = tf.cast(y, self.compute_dtype)
+        bce = keras.losses.BinaryCrossentropy(from_logits=True)
+        values: dict[str, Any] = {}
+        if self.adversarial:
+            fake = self.generator(x, training=True)
+            with tf.GradientTape() as tape:
+                real_logits = self.discriminator(y, training=True)
+                fake_logits = self.discriminator(fake, training=True)
+                d_loss = bce(tf.ones_like(real_logits), real_logits) + bce(
+                    tf.zeros_like(fake_logits), fake_logits
+                )
+            weights = self.discriminator.trainable_variables
+            self.discriminator_optimizer.apply_gradients(
+                zip(tape.gradient(d_loss, weights), weights)
+            )
+            values["d_loss"] = d_loss
+        with tf.GradientTape() as tape:
+            restored = self.generator(x, training=True)
+            content = tf.reduce_mean(tf.abs(restored - y))
+            loss = content
+            if self.adversarial:
+                logits = self.discriminator(restored, training=True)
+                g_loss = bce(tf.ones_like(logits), logits)
+                loss = content + self.adversarial_weight * g_loss
+                values["g_loss"] = g_loss
+        weights = self.generator.trainable_variables
+        self.generator_optimizer.apply_gradients(zip(tape.gradient(loss, weights), weights))
+        values.update(self._quality(restored, y))
+        for name, value in values.items():
+            self._trackers[name].update_state(value)
+        return {name: tracker.result() for name, tracker in self._trackers.items()}
+
+    def test_step(self, data: Any) -> dict[str, Any]:
+        import tensorflow as tf
+
+        x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
+        y = tf.cast(y, self.compute_dtype)
+        restored = self.generator(x, training=False)
+        names = ("content_loss", "psnr", "ssim")
+        for name, value in self._quality(restored, y).items():
+            self._trackers[name].update_state(value)
+        return {name: self._trackers[name].result() for name in names}
+
+    def restore(self, x: Any, batch_size: int = 32) -> np.ndarray:
+        """The generator's outputs for ``x``, as a NumPy array."""
+        return np.asarray(self.generator.predict(x, batch_size=batch_size, verbose=0))
+
+
+class _RestorationHyperModel(keras_tuner.HyperModel):
+    """What the inpainting and super-resolution searches share: the adversarial weight,
+    both learning rates, the batch size, and a ``fit`` that drops what a GAN ignores."""
+
+    def __init__(
+        self,
+        shape: tuple[int, int, int],
+        *,
+        n_train: int,
+        epochs: int | None,
+        adversarial_weight: float | None,
+        batch_size: int | None,
+        name: str,
+        tunable: bool,
+    ) -> None:
+        super().__init__(name=name, tunable=tunable)
+        if len(shape) != 3 or shape[2] not in (1, 3) or min(shape[:2]) < 1:
+            raise ConfigError(
+                f"images to restore are (H, W, C) with 1 or 3 channels; received {shape}"
+            )
+        check_int("n_train", n_train, 1)
+        if n_train < min(RESTORATION_BATCH_SIZES):
+            raise DataError(
+                f"{n_train} training images are fewer than one batch of "
+                f"{min(RESTORATION_BATCH_SIZES)}; give more images"
+            )
+        for setting, value in (("epochs", epochs), ("batch_size", batch_size)):
+            if value is not None:
+                check_int(setting, value, 1)
+        if adversarial_weight is not None and adversarial_weight < 0:
+            raise ConfigError(
+                f"adversarial_weight must be 0 or more; received {adversarial_weight}"
+            )
+        self.shape = tuple(int(s) for s in shape)
+        self.n_train = int(n_train)
+        self.epochs = epochs
+        self.adversarial_weight = adversarial_weight
+        self.batch_size = batch_size
+
+    def generator(self, hp: keras_tuner.HyperParameters) -> keras.Model:
+        raise NotImplementedError
+
+    def build(self, hp: keras_tuner.HyperParameters) -> RestorationGAN:
+        generator = self.generator(hp)
+        weight = (
+            self.adversarial_weight
+            if self.adversarial_weight is not None
+            else hp.Choice("adversarial_weight", list(ADVERSARIAL_WEIGHTS), default=1e-3)
+        )
+        low, high = RESTORATION_LEARNING_RATE_RANGE
+        generator_lr = hp.Float("generator_lr", low, high, sampling="log", default=1e-3)
+        discriminator = None
+        discriminator_optimizer = None
+        if weight > 0:
+            width = hp.get("width") if "width" in hp.values else 32
+            discriminator = build_discriminator(self.shape, width, spectral_norm=True)
+            discriminator_optimizer = keras.optimizers.Adam(2e-4, beta_1=0.5)
+        self._batch_size(hp)
+        model = RestorationGAN(generator, discriminator, adversarial_weight=weight, name=self.name)
+        model.compile(
+            generator_optimizer=keras.optimizers.Adam(generator_lr),
+            discriminator_optimizer=discriminator_optimizer,
+        )
+        return model
+
+    def fit(self, hp: keras_tuner.HyperParameters, model: RestorationGAN, *args: Any, **kwargs):
+        """Train ``model`` on ``(x, y)`` with the trial's batch size; ``class_weight`` is
+        dropped, and a snapshot of restored validation (else training) images kept every
+        2**k epochs."""
+        kwargs.pop("class_weight", None)
+        validation = kwargs.get("validation_data")
+        shown = validation[0] if validation is not None else (args[0] if args else kwargs["x"])
+        sample = _first(shown, SNAPSHOT_IMAGES)
+        callbacks = list(kwargs.get("callbacks") or [])
+        kwargs["callbacks"] = [*callbacks, Snapshots(lambda m: m.restore(sample))]
+        kwargs.setdefault("batch_size", self._batch_size(hp))
+        if self.epochs is not None:
+            kwargs.setdefault("epochs", self.epochs)
+        return model.fit(*args, **kwargs)
+
+    def _batch_size(self, hp: keras_tuner.HyperParameters) -> int:
+        if self.batch_size is not None:
+            return self.batch_size
+        return batch_size_choice(hp, RESTORATION_BATCH_SIZES, self.n_train, default=16)
+
+
+def _first(x: Any, count: int) -> Any:
+    if isinstance(x, (list, tuple)):
+        return [np.asarray(part)[:count] for part in x]
+    return np.asarray(x)[:count]
+
+
+class InpaintingHyperModel(_RestorationHyperModel):
+    """The search space of an inpainting GAN for images shaped ``shape`` (H and W
+    multiples of :data:`INPAINTING_MULTIPLE`).
+
+    ==================  ====================================  =======
+    hyperparameter      range                                 default
+    ==================  ====================================  =======
+    width               16, 32, 64 (the first layer's filters) 32
+    dilated             1-4 dilated convolutions               3
+    adversarial_weight  0, 0.001, 0.01                         0.001
+    generator_lr        1e-4-2e-3, log scale (Adam)            1e-3
+    batch_size          8, 16, 32                              16
+    ==================  ====================================  =======
+    """
+
+    def __init__(
+        self,
+        shape: tuple[int, int, int],
+        *,
+        n_train: int,
+        epochs: int | None = None,
+        adversarial_weight: float | None = None,
+        batch_size: int | None = None,
+        name: str = "inpainting_gan",
+        tunable: bool = True,
+    ) -> None:
+        super().__init__(
+            shape,
+            n_train=n_train,
+            epochs=epochs,
+            adversarial_weight=adversarial_weight,
+            batch_size=batch_size,
+            name=name,
+            tunable=tunable,
+        )
+        if shape[0] % INPAINTING_MULTIPLE or shape[1] % INPAINTING_MULTIPLE:
+            raise ConfigError(
+                f"the inpainting generator takes sides that are multiples of "
+                f"{INPAINTING_MULTIPLE}; received {shape[0]}x{shape[1]}"
+            )
+
+    def generator(self, hp):
+        return build_inpainting_generator(
+            self.shape[2],
+            hp.Choice("width", [16, 32, 64], default=32),
+            hp.Int("dilated", 1, 4, default=3),
+        )
+
+
+class SuperResolutionHyperModel(_RestorationHyperModel):
+    """The search space of a super-resolution GAN that upscales by ``scale`` to images
+    shaped ``shape`` (the high-resolution size, a multiple of ``scale``).
+
+    ==================  ====================================  =============
+    hyperparameter      range                                 default
+    ==================  ====================================  =============
+    width               32, 64 (filters of every layer)        32
+    blocks              2-8 residual blocks                    4
+    upsampling          pixel_shuffle, transposed              pixel_shuffle
+    adversarial_weight  0, 0.001, 0.01                         0.001
+    generator_lr        1e-4-2e-3, log scale (Adam)            1e-3
+    batch_size          8, 16, 32                              16
+    ==================  ====================================  =============
+    """
+
+    def __init__(
+        self,
+        shape: tuple[int, int, int],
+        *,
+        scale: int,
+        n_train: int,
+        epochs: int | None = None,
+        adversarial_weight: float | None = None,
+        batch_size: int | None = None,
+        name: str = "super_resolution_gan",
+        tunable: bool = True,
+    ) -> None:
+        super().__init__(
+            shape,
+            n_train=n_train,
+            epochs=epochs,
+            adversarial_weight=adversarial_weight,
+            batch_size=batch_size,
+            name=name,
+            tunable=tunable,
+        )
+        if scale not in SCALES:
+            raise ConfigError(
+                f"--scale: supported factors are {', '.join(map(str, SCALES))}; received {scale}"
+            )
+        if shape[0] % scale or shape[1] % scale:
+            raise ConfigError(
+                f"--scale {scale} does not divide the image size {shape[0]}x{shape[1]}"
+            )
+        self.scale = int(scale)
+
+    def generator(self, hp):
+        return build_super_resolution_generator(
+            self.shape[2],
+            self.scale,
+            hp.Choice("width", [32, 64], default=32),
+            hp.Int("blocks", 2, 8, step=2, default=4),
+            upsampling=hp.Choice(
+                "upsampling", ["pixel_shuffle", "transposed"], default="pixel_shuffle"
+            ),
+        )
+
+
+def raw_pixel_model(generator: keras.Model, *, name: str = "restorer") -> keras.Model:
+    """``generator`` (pixels in [0, 1]) as the model a run exports: pixels in 0-255 in
+    and out, as pictures are stored; an inpainter's mask (0 or 1) passes unchanged."""
+    inputs = [
+        keras.Input(shape=tensor.shape[1:], name=tensor.name.split(":")[0])
+        for tensor in generator.inputs
+    ]
+    scaled = [keras.layers.Rescaling(1 / 255, name="from_pixels")(inputs[0]), *inputs[1:]]
+    out = generator(scaled if len(scaled) > 1 else scaled[0])
+    out = keras.layers.Rescaling(255.0, name="to_pixels")(out)
+    return keras.Model(inputs if len(inputs) > 1 else inputs[0], out, name=name)

@@ -1,4 +1,4 @@
-"""Small Keras layers that tabular models carry inside them.
+"""Small Keras layers that dladvisor's models carry inside them.
 
 They are registered with Keras under the package name ``dladvisor``, so a saved model
 loads with ``keras.saving.load_model(path)`` once this module has been imported
@@ -15,11 +15,15 @@ from keras import ops
 __all__ = [
     "AddLevel",
     "AttentionPooling",
+    "BicubicUpscale",
     "Destandardise",
+    "FillHoles",
+    "HoledImage",
     "ImputeMissing",
     "LastKnown",
     "MaskedAverage",
     "MaskedTimePooling",
+    "PixelShuffle",
     "StandardiseSteps",
     "StepMask",
     "SubtractLevel",
@@ -436,4 +440,117 @@ class AddLevel(keras.layers.Layer):
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config.update({"channel": self.channel})
+        return config
+
+
+# Image restoration: an inpainting generator sees the known pixels and where the holes
+# are, and only its pixels inside the holes are kept; a super-resolution generator grows
+# its maps by rearranging channels into pixels.
+
+
+@keras.saving.register_keras_serializable(package="dladvisor")
+class HoledImage(keras.layers.Layer):
+    """``[image (n, H, W, C), mask (n, H, W, 1)]`` -> ``(n, H, W, C + 1)``: the image with
+    its holes (mask 1) set to 0, and the mask as a last channel, so a network can tell a
+    black pixel from a missing one."""
+
+    def call(self, inputs: Any) -> Any:
+        image, mask = inputs
+        image = ops.cast(image, self.compute_dtype)
+        mask = ops.cast(mask, self.compute_dtype)
+        return ops.concatenate([image * (1.0 - mask), mask], axis=-1)
+
+    def compute_output_shape(self, input_shape: Any) -> tuple:
+        image, _ = input_shape
+        channels = None if image[-1] is None else image[-1] + 1
+        return (*image[:-1], channels)
+
+
+@keras.saving.register_keras_serializable(package="dladvisor")
+class FillHoles(keras.layers.Layer):
+    """``[image, mask, generated]`` -> the image, with the generated pixels where the mask
+    is 1: known pixels pass through unchanged."""
+
+    def call(self, inputs: Any) -> Any:
+        image, mask, generated = (ops.cast(x, self.compute_dtype) for x in inputs)
+        return image * (1.0 - mask) + generated * mask
+
+    def compute_output_shape(self, input_shape: Any) -> tuple:
+        return tuple(input_shape[0])
+
+
+@keras.saving.register_keras_serializable(package="dladvisor")
+class PixelShuffle(keras.layers.Layer):
+    """Sub-pixel upsampling (Shi et al. 2016): ``(n, H, W, C * f * f)`` ->
+    ``(n, H * f, W * f, C)``, each group of ``f * f`` channels laid out as an ``f x f``
+    block of pixels (``depth_to_space``).
+
+    Args:
+        factor: the upsampling factor ``f`` (2 or more).
+        **kwargs: passed to ``keras.layers.Layer``.
+    """
+
+    def __init__(self, factor: int = 2, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if int(factor) < 2:
+            raise ValueError(f"factor must be 2 or more; received {factor}")
+        self.factor = int(factor)
+
+    def call(self, inputs: Any) -> Any:
+        import tensorflow as tf
+
+        return tf.nn.depth_to_space(inputs, self.factor)
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        n, height, width, channels = input_shape
+        f = self.factor
+        return (
+            n,
+            None if height is None else height * f,
+            None if width is None else width * f,
+            None if channels is None else channels // (f * f),
+        )
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update({"factor": self.factor})
+        return config
+
+
+@keras.saving.register_keras_serializable(package="dladvisor")
+class BicubicUpscale(keras.layers.Layer):
+    """Images ``(n, H, W, C)`` -> ``(n, H * factor, W * factor, C)`` by bicubic
+    interpolation (``tf.image.resize``), for any H and W - Keras' ``UpSampling2D`` needs
+    them known when it traces.
+
+    Args:
+        factor: the upscaling factor (2 or more).
+        **kwargs: passed to ``keras.layers.Layer``.
+    """
+
+    def __init__(self, factor: int = 2, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if int(factor) < 2:
+            raise ValueError(f"factor must be 2 or more; received {factor}")
+        self.factor = int(factor)
+
+    def call(self, inputs: Any) -> Any:
+        import tensorflow as tf
+
+        size = tf.shape(inputs)[1:3] * self.factor
+        return tf.cast(tf.image.resize(inputs, size, method="bicubic"), self.compute_dtype)
+
+    def compute_output_shape(self, input_shape: tuple) -> tuple:
+        n, height, width, channels = input_shape
+        f = self.factor
+        return (
+            n,
+            None if height is None else height * f,
+            None if width is None else width * f,
+            channels,
+        )
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update({"factor": self.factor})
         return config
