@@ -217,6 +217,39 @@ def recommend(path, target, out, encoding, delimiter, task):
     "lengths from the season and autocorrelation the profile finds.",
 )
 @click.option(
+    "--task",
+    "image_task",
+    type=click.Choice(
+        ["auto", "generation", "inpainting", "super-resolution", "generate", "inpaint"]
+    ),
+    default="auto",
+    show_default=True,
+    help="Images: what to learn. auto: classify (or regress) with labels, generate "
+    "without; generation (a GAN that makes new images, labels ignored); inpainting "
+    "(fill holes); super-resolution (upscale by --scale).",
+)
+@click.option(
+    "--scale",
+    type=click.Choice(["2", "3", "4"]),
+    help="--task super-resolution: the upscaling factor; it must divide the image size. "
+    "Default: 2.",
+)
+@click.option(
+    "--masks",
+    type=click.Path(path_type=Path, file_okay=False),
+    metavar="DIR",
+    help="--task inpainting: a folder of masks named like the images (cat.png or "
+    "cat_mask.png), white where a pixel is missing, of the image's size. Images without "
+    "one get a random square hole.",
+)
+@click.option(
+    "--low-res",
+    type=click.Path(path_type=Path, file_okay=False),
+    metavar="DIR",
+    help="--task super-resolution: a folder of low-resolution images named like the "
+    "high-resolution ones, 1/scale of their size. Default: made by downscaling.",
+)
+@click.option(
     "--cv",
     type=click.IntRange(min=2),
     metavar="K",
@@ -251,6 +284,10 @@ def train(
     init_weights,
     horizon,
     lookback,
+    image_task,
+    scale,
+    masks,
+    low_res,
     cv,
     seed,
     out,
@@ -263,8 +300,9 @@ def train(
 
     PATH is a table (an MLP); images (a CNN): a folder with one sub-folder per class,
     a CSV of image paths with a label or value column, or an .npy/.npz array; images
-    without labels (a GAN that generates new ones - see `dladvisor generate`); or
-    sequences (an RNN): a time series (a time column and value columns; forecast
+    without labels (a GAN that generates new ones - see `dladvisor generate`), or
+    images to restore (--task inpainting or super-resolution: a GAN, whose
+    `dladvisor predict` writes restored pictures); or sequences (an RNN): a time series (a time column and value columns; forecast
     --horizon steps ahead), labelled sequences (a long table with an id column, a .ts
     file, an (N, T, F) array) or texts with a label. Splits the examples into train,
     validation and test parts (a series by time), fits a classical baseline, tunes the
@@ -276,6 +314,8 @@ def train(
     Examples:
       dladvisor train examples/penguins.csv --target species --time-budget 2m
       dladvisor train photos/ --time-budget 30m
+      dladvisor train faces/ --task inpainting --masks faces_masks/ --time-budget 30m
+      dladvisor train photos/ --task super-resolution --scale 2 --time-budget 1h
       dladvisor train sales_by_month.csv --target sales --horizon 12 --time-budget 10m
       dladvisor train reviews.csv --target sentiment --time-budget 15m
       dladvisor train scans.csv --target diagnosis --time-budget 1h
@@ -301,6 +341,10 @@ def train(
         init_weights=str(init_weights) if init_weights else None,
         horizon=horizon,
         lookback=lookback,
+        task=image_task,
+        scale=int(scale) if scale else None,
+        masks=str(masks) if masks else None,
+        low_res=str(low_res) if low_res else None,
     )
     result = train_model(
         path,
@@ -325,15 +369,23 @@ def train(
 @click.argument("data", type=click.Path(path_type=Path))
 @click.option(
     "--out",
-    type=click.Path(path_type=Path, dir_okay=False),
-    metavar="FILE",
-    help="CSV file to write. Default: predictions-<data-name>.csv in the current folder.",
+    type=click.Path(path_type=Path),
+    metavar="PATH",
+    help="CSV file to write (a folder for restored images). Default: "
+    "predictions-<data-name>.csv (restored-<data-name>/) in the current folder.",
 )
 @click.option(
     "--id-column", metavar="COLUMN", help="Copy this column of DATA into the output first."
 )
+@click.option(
+    "--masks",
+    type=click.Path(path_type=Path, file_okay=False),
+    metavar="DIR",
+    help="Inpainting: a folder of masks named like the images (white: a hole). Default: "
+    "the images' transparent pixels are the holes.",
+)
 @_read_options
-def predict(model, data, out, id_column, encoding, delimiter):
+def predict(model, data, out, id_column, masks, encoding, delimiter):
     """Predict with a trained MODEL (a run directory or its model.keras) on DATA.
 
     For a model of a table, DATA is a table: its columns are checked against those the
@@ -353,6 +405,8 @@ def predict(model, data, out, id_column, encoding, delimiter):
       dladvisor predict runs/sales/model.keras new.csv --id-column customer_id --out scored.csv
       dladvisor predict runs/digits-20261125-120000 new_scans/ --out labels.csv
       dladvisor predict runs/sales-20261125-120000 sales_by_month.csv --out next_year.csv
+      dladvisor predict runs/faces-20261125-120000 damaged/ --masks damaged_masks/ --out fixed
+      dladvisor predict runs/photos-20261125-120000 small_photos/ --out upscaled
     """
     from dladvisor.data import read
     from dladvisor.errors import ConfigError, DataError, DataFileNotFoundError
@@ -367,6 +421,11 @@ def predict(model, data, out, id_column, encoding, delimiter):
             f"{model}: this model generates images and takes no data; use `dladvisor "
             f"generate {model} --n 64`"
         )
+    if getattr(trained.schema, "kind", "") == "restorer":
+        _write_restored(trained, data, masks, out)
+        return
+    if masks is not None:
+        raise ConfigError("--masks: only a model trained with --task inpainting takes masks")
     if trained.takes_images:
         name = Path(data).stem if Path(data).is_file() else Path(data).resolve().name
         predictions, notes = trained.predict_with_notes(data, id_column=id_column)
@@ -428,43 +487,71 @@ def generate(model, count, out, seed):
       dladvisor train photos/ --time-budget 30m        # a folder without class folders
       dladvisor generate runs/photos-20261125-120000 --n 64 --out new_photos
     """
-    import shutil
-
-    from PIL import Image
-
-    from dladvisor.errors import ConfigError
     from dladvisor.export import load
-    from dladvisor.report.images import write_image_grid
 
     trained = load(model)
     images = trained.generate(count, seed=seed)
     run_name = Path(model).resolve().name if Path(model).is_dir() else Path(model).parent.name
     target = Path(out) if out is not None else Path(f"generated-{run_name}")
-    if target.exists() and any(target.iterdir()):
-        raise ConfigError(f"--out {target}: the folder exists and is not empty; choose another")
+    _write_pictures(target, [(f"image-{i:04d}.png", pixels) for i, pixels in enumerate(images)])
+    click.echo(f"generated {count:,} image(s) with {trained.metadata.get('technique')}")
+    click.echo(f"written: {target}/ (image-0000.png ... and grid.png)")
+
+
+def _write_pictures(target: Path, pictures: list) -> None:
+    """Write ``(file name, uint8 pixels)`` pairs as PNG files, and grid.png with all of
+    them (of one size) on one sheet, into the new folder ``target``: written in a hidden
+    folder beside it and renamed when complete."""
+    import shutil
+
+    import numpy as np
+    from PIL import Image
+
+    from dladvisor.errors import ConfigError
+    from dladvisor.report.images import write_image_grid
+
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise ConfigError(f"--out {target}: exists and is not an empty folder; choose another")
     partial = target.with_name(f".{target.name}.partial")
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
     try:
-        for i, pixels in enumerate(images):
+        for name, pixels in pictures:
             picture = pixels[..., 0] if pixels.shape[-1] == 1 else pixels
-            Image.fromarray(picture).save(partial / f"image-{i:04d}.png")
-        columns = math.isqrt(count - 1) + 1  # a square sheet
-        write_image_grid(
-            {
-                f"{start + 1}-": images[start : start + columns]
-                for start in range(0, count, columns)
-            },
-            partial / "grid.png",
-        )
+            Image.fromarray(picture).save(partial / name)
+        images = [pixels for _, pixels in pictures]
+        if len({p.shape for p in images}) == 1:
+            columns = math.isqrt(len(images) - 1) + 1  # a square sheet
+            write_image_grid(
+                {
+                    f"{start + 1}-": np.stack(images[start : start + columns])
+                    for start in range(0, len(images), columns)
+                },
+                partial / "grid.png",
+            )
         if target.exists():
             target.rmdir()
         partial.rename(target)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
-    click.echo(f"generated {count:,} image(s) with {trained.metadata.get('technique')}")
-    click.echo(f"written: {target}/ (image-0000.png ... and grid.png)")
+
+
+def _write_restored(trained, data: Path, masks: Path | None, out: Path | None) -> None:
+    """``predict`` for a model that restores images: PNG files into a new folder."""
+    restored = trained.restore(data, masks=masks)
+    name = Path(data).stem if Path(data).is_file() else Path(data).resolve().name
+    target = Path(out) if out is not None else Path(f"restored-{name}")
+    stems = [source.stem for source, _ in restored]
+    names = [  # cat.jpg and cat.png both restored: keep both names whole
+        f"{source.stem if stems.count(source.stem) == 1 else source.name}.png"
+        for source, _ in restored
+    ]
+    _write_pictures(target, [(name, pixels) for name, (_, pixels) in zip(names, restored)])
+    schema = trained.schema
+    what = "filled the holes of" if schema.task == "inpainting" else f"upscaled x{schema.scale}"
+    click.echo(f"{what} {len(restored):,} image(s) with {trained.metadata.get('technique')}")
+    click.echo(f"written: {target}/")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -31,7 +31,7 @@ import pyarrow as pa
 
 from dladvisor._files import to_jsonable, write_atomically
 from dladvisor.errors import ConfigError, DataError
-from dladvisor.models.image_schema import GeneratorSchema, ImageSchema
+from dladvisor.models.image_schema import GeneratorSchema, ImageSchema, RestorationSchema
 from dladvisor.models.schema import TableSchema
 from dladvisor.models.sequence_schema import SequenceSchema
 
@@ -177,7 +177,7 @@ class TrainedModel:
         path: the ``model.keras`` file it was loaded from.
     """
 
-    schema: TableSchema | ImageSchema | SequenceSchema | GeneratorSchema
+    schema: TableSchema | ImageSchema | SequenceSchema | GeneratorSchema | RestorationSchema
     metadata: dict[str, Any]
     model: Any = field(repr=False)
     path: Path
@@ -223,6 +223,11 @@ class TrainedModel:
             raise ConfigError(
                 f"{self.path}: this model generates images and takes no data; use "
                 "`dladvisor generate RUN_DIR --n 64` (or TrainedModel.generate)"
+            )
+        if isinstance(self.schema, RestorationSchema):
+            raise ConfigError(
+                f"{self.path}: this model restores images ({self.schema.task}) and writes "
+                "pictures, not a table; use TrainedModel.restore (the CLI's predict does)"
             )
         if self.takes_images:
             if id_column is not None:
@@ -290,6 +295,73 @@ class TrainedModel:
         z = np.random.default_rng(seed).standard_normal((int(count), self.schema.latent_dim))
         pixels = self.model.predict(z.astype(np.float32), batch_size=_PREDICT_BATCH, verbose=0)
         return np.clip(np.round(np.asarray(pixels) * 255.0), 0, 255).astype(np.uint8)
+
+    def restore(
+        self, images: "str | Path", masks: "str | Path | None" = None
+    ) -> "list[tuple[Path, np.ndarray]]":
+        """Restore every picture at ``images`` (a file or a folder) at its own size.
+
+        Inpainting fills each picture's holes: those of its mask in the folder ``masks``
+        (matched by file name - :func:`~dladvisor.data.restoration.match_companions`;
+        white marks a hole), or else its transparent pixels. Super-resolution upscales
+        each picture ``scale`` times.
+
+        Returns:
+            ``(source file, restored pixels)`` pairs, uint8 (H, W, C), in file order.
+
+        Raises:
+            ConfigError: the model does not restore images, or ``masks`` given to an
+                upscaler.
+            DataError: a file that cannot be read, a mask that matches no image or has
+                another size, or an image to inpaint without holes.
+        """
+        from dladvisor.data.restoration import (
+            load_mask,
+            load_picture,
+            match_companions,
+            picture_files,
+        )
+
+        schema = self.schema
+        if not isinstance(schema, RestorationSchema):
+            raise ConfigError(
+                f"{self.path}: this model does not restore images; only a model trained "
+                "with --task inpainting or --task super-resolution does"
+            )
+        inpainting = schema.task == "inpainting"
+        if masks is not None and not inpainting:
+            raise ConfigError(
+                "--masks: this model upscales images (super-resolution) and takes no masks; "
+                "leave --masks out"
+            )
+        files = picture_files(Path(images))
+        mask_files = match_companions(files, Path(masks), "--masks") if masks is not None else {}
+        restored = []
+        for position, file in enumerate(files):
+            pixels, holes = load_picture(file, schema.channels)
+            if position in mask_files:
+                holes = load_mask(mask_files[position], pixels.shape[:2])
+            if inpainting and (holes is None or not holes.any()):
+                raise DataError(
+                    f"{file}: no holes to fill - give --masks DIR (a white-on-black mask "
+                    "per image, named like it) or mark the holes as transparent pixels"
+                )
+            restored.append((file, self._restore_one(pixels, holes)))
+        return restored
+
+    def _restore_one(self, pixels: np.ndarray, holes: "np.ndarray | None") -> np.ndarray:
+        """One picture through the network: padded to the sides it takes, cropped back."""
+        schema = self.schema
+        height, width = pixels.shape[:2]
+        pad = ((0, -height % schema.multiple), (0, -width % schema.multiple))
+        x = np.pad(pixels, (*pad, (0, 0)), mode="edge").astype(np.float32)[None]
+        if schema.task == "inpainting":
+            mask = np.pad(holes, pad, mode="constant").astype(np.float32)[None, ..., None]
+            out = self.model.predict([x, mask], verbose=0)
+        else:
+            out = self.model.predict(x, verbose=0)
+        out = np.asarray(out)[0, : height * schema.scale, : width * schema.scale]
+        return np.clip(np.round(out), 0, 255).astype(np.uint8)
 
     def predict_images(self, data: Any) -> "tuple[pa.Table, tuple[str, ...]]":
         """Predictions for every image of ``data``, and notes (the unreadable files).
@@ -596,6 +668,8 @@ def load(path: str | Path) -> TrainedModel:
             schema = ImageSchema.from_dict(saved)
         elif kind == GeneratorSchema.kind:
             schema = GeneratorSchema.from_dict(saved)
+        elif kind == RestorationSchema.kind:
+            schema = RestorationSchema.from_dict(saved)
         elif kind == SequenceSchema.kind:
             schema = SequenceSchema.from_dict(saved)
         else:

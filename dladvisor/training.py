@@ -90,6 +90,8 @@ _TASKS_TRAINED = (
     "forecasting",
     "sequence-labelling",
     "generation",
+    "inpainting",
+    "super-resolution",
 )
 #: The techniques dladvisor trains, by data kind.
 TRAINABLE = {"tabular": ("mlp",), "image": ("cnn", "gan"), "sequence": ("rnn",)}
@@ -112,6 +114,12 @@ FORECAST_FILE = "forecast.png"
 EXAMPLES_FILE = "examples.png"
 #: Generated images beside the baseline's and real ones (generation).
 GENERATED_FILE = "generated.png"
+#: Inputs, baseline, model and originals side by side (inpainting, super-resolution).
+BEFORE_AFTER_FILE = "before_after.png"
+#: Both networks' losses per epoch, and pictures at epochs 1, 2, 4, 8, ... (GANs).
+TRAINING_FILE = "training.png"
+#: What a GAN made at epochs 1, 2, 4, 8, ... of its final training.
+SNAPSHOTS_FILE = "snapshots.png"
 #: Images per row of that sheet.
 GRID_IMAGES = 8
 #: A generator whose images vary less than this share of the real images' pixel spread
@@ -139,6 +147,13 @@ class TrainSettings:
             by name and shape); None starts from random weights.
         horizon: a time series: the steps forecast at once (``--horizon``).
         lookback: a time series: the steps each forecast looks back on; None tunes it.
+        task: images: "auto" (classification with labels, generation without),
+            "generation", "inpainting" or "super-resolution".
+        scale: super-resolution: the upscaling factor (2, 3 or 4); None: 2.
+        masks: inpainting: a folder of mask files, matched to the images by name (white:
+            a hole); None draws random holes.
+        low_res: super-resolution: a folder of low-resolution images, matched by name;
+            None makes them by downscaling.
     """
 
     technique: str = "auto"
@@ -151,6 +166,20 @@ class TrainSettings:
     init_weights: str | None = None
     horizon: int = 1
     lookback: int | None = None
+    task: str = "auto"
+    scale: int | None = None
+    masks: str | None = None
+    low_res: str | None = None
+
+
+#: What ``--task`` accepts, and the recommender's name for it.
+IMAGE_TASKS = {
+    "generation": "generation",
+    "generate": "generation",
+    "inpainting": "inpainting",
+    "inpaint": "inpainting",
+    "super-resolution": "super-resolution",
+}
 
 
 @dataclass(frozen=True)
@@ -234,9 +263,15 @@ def train(
         raise ConfigError("give the data to train on (PATH), or --resume RUN_DIR to continue a run")
     deadline = deadline or Deadline(settings.time_budget_s)
 
+    image_task = _image_task(settings)
     dataset = read(path, read_options)
     profile = profile_dataset(dataset, target=target)
-    recommendation = recommend(profile)
+    if image_task is not None and not isinstance(dataset, ImageDataset):
+        raise ConfigError(
+            f"--task {settings.task}: it works on images; {dataset.path} holds "
+            f"{profile.kind} data - leave --task out"
+        )
+    recommendation = recommend(profile, task=image_task)
     technique = _choose_technique(settings.technique, profile, recommendation)
     if settings.init_weights and not Path(settings.init_weights).is_file():
         raise ConfigError(
@@ -260,8 +295,20 @@ def train(
             f"--cv: cross-validation is for small tables; models of {profile.kind} data are "
             "scored on a validation part - leave --cv out"
         )
-    if isinstance(dataset, ImageDataset) and technique == "gan":
-        task: _Task = _GenerationTask(dataset, profile, seed=settings.seed)
+    if image_task == "inpainting":
+        task: _Task = _InpaintingTask(
+            dataset, profile, seed=settings.seed, companions=("--masks", settings.masks)
+        )
+    elif image_task == "super-resolution":
+        task = _SuperResolutionTask(
+            dataset,
+            profile,
+            seed=settings.seed,
+            scale=settings.scale or 2,
+            low_res=settings.low_res,
+        )
+    elif isinstance(dataset, ImageDataset) and technique == "gan":
+        task = _GenerationTask(dataset, profile, seed=settings.seed)
     elif isinstance(dataset, ImageDataset):
         task = _ImageTask(dataset, profile, seed=settings.seed, init_weights=settings.init_weights)
     elif series:
@@ -944,13 +991,24 @@ class _GenerationTask(_RandomSplitTask):
         positions = positions[_readable(dataset, profile, positions, self.notes)[0]]
         s = self.schema
         feed = ImageFeed(dataset, positions, height=s.height, width=s.width, channels=s.channels)
-        pixels, _ = feed.to_array()
+        pixels, kept = feed.to_array()
         self.images = np.asarray(pixels, dtype=np.float32) / 255.0
-        if profile.target is not None:
+        self.labels = None
+        target = profile.target
+        if target is not None:
             self.notes.append(
-                f"the annotation {profile.target.name!r} is not used: a GAN learns the images "
-                "themselves"
+                f"the labels ({target.name!r}) are not used to train: a GAN learns the "
+                "images themselves"
+                + (
+                    "; they check which classes its images cover"
+                    if target.kind in ("binary", "multiclass")
+                    else ""
+                )
             )
+            columns = dataset.annotations.column_names if dataset.annotations is not None else ()
+            if target.kind in ("binary", "multiclass") and target.name in columns:
+                values = dataset.annotations.column(target.name).to_pylist()
+                self.labels = np.asarray([str(values[i]) for i in positions[kept]])
         self.notes.append(
             f"images decoded to {s.channels} channel(s) and resized to {s.height}x{s.width}"
         )
@@ -1032,7 +1090,52 @@ class _GenerationTask(_RandomSplitTask):
                 "across samples); it makes one picture, not new ones - train longer or on more "
                 "images"
             )
-        return {"frechet_distance": frechet_distance_of_images(self.encoder, generated, test)}, None
+        metrics = {"frechet_distance": frechet_distance_of_images(self.encoder, generated, test)}
+        if self.labels is not None:
+            metrics.update(self._coverage(model))
+        return metrics, None
+
+    def _coverage(self, model) -> dict[str, float]:
+        """The mode-coverage check: the classes among generated images (labelled data)."""
+        from dladvisor.tuning.generative_baselines import PCAMixtureSampler
+        from dladvisor.tuning.generative_metrics import COVERAGE_SAMPLES, class_coverage
+
+        train, test = self.split.train, self.split.test
+        if len(set(self.labels[train])) < 2 or len(test) == 0:
+            return {}
+        sampler = PCAMixtureSampler(seed=self.seed).fit(self.images[self.fit_rows])
+        found = class_coverage(
+            self.images[train],
+            self.labels[train],
+            self.images[test],
+            self.labels[test],
+            {
+                "gan": model.generate(COVERAGE_SAMPLES, seed=self.seed),
+                "baseline": sampler.sample(COVERAGE_SAMPLES, seed=self.seed),
+            },
+            seed=self.seed,
+        )
+        classes, shares = found["classes"], found["shares"]
+        covered = {name: [c for c in classes if shares[name][c] > 0] for name in shares}
+        missing = [c for c in classes if c not in covered["gan"]]
+        rarest = min(classes, key=lambda c: shares["gan"][c])
+        self.notes.append(
+            f"mode coverage: a classifier of the {len(classes)} classes (logistic regression "
+            f"on principal components of the pixels, {found['classifier_accuracy']:.0%} accurate on the "
+            f"test images) finds {len(covered['gan'])} of them among {COVERAGE_SAMPLES:,} "
+            f"generated images (the baseline's: {len(covered['baseline'])})"
+            + (
+                f"; missing: {', '.join(missing[:10])}"
+                if missing
+                else f"; the rarest, {rarest!r}, makes {shares['gan'][rarest]:.1%}"
+            )
+        )
+        self.coverage = found
+        return {
+            "classes_covered": float(len(covered["gan"])),
+            "classes": float(len(classes)),
+            "coverage_classifier_accuracy": found["classifier_accuracy"],
+        }
 
     def export_schema(self, hyperparameters):
         return replace(self.schema, latent_dim=int(hyperparameters.get("latent_dim", 64)))
@@ -1041,24 +1144,368 @@ class _GenerationTask(_RandomSplitTask):
         return model.generator
 
     def metadata(self):
-        return {
+        found = {
             "feature_space": "the 32-number code of a convolutional autoencoder trained on "
             "the training images (dladvisor.models.image_features)"
         }
+        if getattr(self, "coverage", None) is not None:
+            found["mode_coverage"] = self.coverage
+        return found
 
     def write_extras(self, run_dir, model, hyperparameters):
         from dladvisor.report.images import write_image_grid
 
         generated = model.generate(GRID_IMAGES, seed=self.seed)
-        written = write_image_grid(
+        written = []
+        if write_image_grid(
             {
                 "generated": generated,
                 "baseline": self.baseline_samples[:GRID_IMAGES],
                 "real (test)": self.part("test")[:GRID_IMAGES],
             },
             run_dir / GENERATED_FILE,
+        ):
+            written.append(GENERATED_FILE)
+        written += _training_pictures(model, run_dir)
+        return written
+
+
+def _training_pictures(model, run_dir: Path) -> list[str]:
+    """A GAN's loss curves and its pictures across the last training, when it has them."""
+    from dladvisor.report.images import write_snapshots, write_training_plot
+
+    written = []
+    if write_training_plot(model, run_dir / TRAINING_FILE):
+        written.append(TRAINING_FILE)
+    if write_snapshots(model, run_dir / SNAPSHOTS_FILE):
+        written.append(SNAPSHOTS_FILE)
+    return written
+
+
+class _RestorationTask(_RandomSplitTask):
+    """Images to restore - inpainting or super-resolution - for a GAN that learns to.
+
+    The images are split at random 80/10/10 (patches cut from an image stay in its
+    part); small images are used whole at one size, large ones as patches at their own
+    resolution (:func:`~dladvisor.data.restoration.collect_pictures`). Trials are scored
+    by PSNR on the validation part; the model and the classical baseline once on the
+    test part, by PSNR and SSIM (and, for inpainting, PSNR inside the holes).
+    """
+
+    what = "images"
+    objective = "val_psnr"
+    #: The sides the network takes are multiples of this.
+    multiple = 1
+    #: The upscaling factor.
+    scale = 1
+    baseline_samples: np.ndarray
+
+    def __init__(
+        self,
+        dataset: ImageDataset,
+        profile: Profile,
+        *,
+        seed: int,
+        companions: tuple[str, str | None] = ("", None),
+    ) -> None:
+        from dladvisor.data.restoration import PATCH_SIDE, collect_pictures, match_companions
+        from dladvisor.models.image_schema import decoded_size
+
+        self.seed = seed
+        self.notes = []
+        positions = np.arange(dataset.count, dtype=np.int64)
+        positions = positions[_readable(dataset, profile, positions, self.notes)[0]]
+        option, folder = companions
+        files = {}
+        if folder is not None:
+            if dataset.array is not None:
+                raise ConfigError(
+                    f"{option}: files are matched to image files by name, but {dataset.path} "
+                    f"is an array; give a folder of images, or leave {option} out"
+                )
+            files = match_companions(dataset.files, Path(folder), option)
+        image = profile.image
+        height, width, self.channels = decoded_size(image, 10**9)
+        size = None
+        if max(height, width) <= PATCH_SIDE:
+            size = self._size(height, width)
+            if (size[0], size[1]) != (height, width):
+                self.notes.append(
+                    f"images resized from {height}x{width} to {size[0]}x{size[1]}: the "
+                    f"network takes sides that are multiples of {self.multiple}"
+                )
+        if image.height_max > 2 * image.height_min or image.width_max > 2 * image.width_min:
+            self.notes.append(
+                f"the images' sizes differ widely ({image.width_min}-{image.width_max} x "
+                f"{image.height_min}-{image.height_max} pixels): "
+                + (
+                    f"every one was resized to {size[1]}x{size[0]}"
+                    if size is not None
+                    else f"patches of {PATCH_SIDE}x{PATCH_SIDE} were cut from each at its "
+                    "own resolution"
+                )
+            )
+        self.pictures = collect_pictures(
+            dataset,
+            positions,
+            channels=self.channels,
+            size=size,
+            step=self.scale,
+            scale=self.scale,
+            seed=seed,
+            **{self.companion_argument: files},
         )
-        return [GENERATED_FILE] if written else []
+        p = self.pictures
+        if p.patches:
+            self.notes.append(
+                f"{len(p.images):,} patches of {p.images.shape[2]}x{p.images.shape[1]} pixels "
+                f"cut from {len(np.unique(p.sources)):,} images at their own resolution"
+            )
+        unique = np.unique(p.sources)
+        image_split = split_indices(
+            len(unique), stratify=False, test_size=0.1, validation_size=0.1, seed=seed
+        )
+        where = np.searchsorted(unique, p.sources)
+        self.split = Split(
+            **{
+                part: np.flatnonzero(np.isin(where, getattr(image_split, part)))
+                for part in ("train", "validation", "test")
+            },
+            stratified=False,
+        )
+        self.inputs = self._inputs()
+
+    companion_argument = "mask_files"
+
+    def _size(self, height: int, width: int) -> tuple[int, int]:
+        return height, width
+
+    def _inputs(self) -> Any:
+        raise NotImplementedError
+
+    @property
+    def classification(self) -> bool:
+        return False
+
+    @property
+    def kind(self) -> str:
+        return self.task_name
+
+    def x(self, rows: np.ndarray) -> Any:
+        if isinstance(self.inputs, list):
+            return [part[rows] for part in self.inputs]
+        return self.inputs[rows]
+
+    def describe(self):
+        return super().describe() + f" ({self.task_name})"
+
+    def tuning_data(self, cv):
+        train, validation = self.split.train, self.split.validation
+        return (
+            self.x(train),
+            self.pictures.images[train],
+            (self.x(validation), self.pictures.images[validation]),
+        )
+
+    def fitting_data(self):
+        rows = self.fit_rows
+        return self.x(rows), self.pictures.images[rows], len(rows) / max(1, self.n_train)
+
+    def exported_model(self, model):
+        from dladvisor.models.gan import raw_pixel_model
+
+        return raw_pixel_model(model.generator)
+
+    def export_schema(self, hyperparameters):
+        from dladvisor.models.image_schema import RestorationSchema
+
+        height, width = self.pictures.images.shape[1:3]
+        return RestorationSchema(
+            task=self.task_name,
+            channels=self.channels,
+            scale=self.scale,
+            multiple=self.multiple,
+            height=int(height),
+            width=int(width),
+        )
+
+    def _scores(self, restored: np.ndarray) -> dict[str, float]:
+        from dladvisor.tuning.generative_metrics import psnr, ssim
+
+        original = self.pictures.images[self.split.test]
+        return {"psnr": psnr(restored, original), "ssim": ssim(restored, original)}
+
+    def evaluate(self, model, baseline, hyperparameters):
+        self.restored = model.restore(self.x(self.split.test))
+        return self._scores(self.restored), None
+
+    def write_extras(self, run_dir, model, hyperparameters):
+        from dladvisor.report.images import write_image_grid
+
+        test = self.split.test[:GRID_IMAGES]
+        written = []
+        if write_image_grid(
+            {
+                "input": self._shown_inputs(test),
+                "baseline": self.baseline_samples[:GRID_IMAGES],
+                "model": self.restored[:GRID_IMAGES],
+                "original": self.pictures.images[test],
+            },
+            run_dir / BEFORE_AFTER_FILE,
+        ):
+            written.append(BEFORE_AFTER_FILE)
+        written += _training_pictures(model, run_dir)
+        return written
+
+    def _shown_inputs(self, rows: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+
+class _InpaintingTask(_RestorationTask):
+    """Holes to fill: the user's masks (``--masks``), else a random square hole per
+    picture (a quarter to half of its shorter side). Baselines: biharmonic fill (the one
+    compared) and mean fill (reported beside it)."""
+
+    multiple = 4
+
+    @property
+    def task_name(self) -> str:
+        return "inpainting"
+
+    def _size(self, height, width):
+        from dladvisor.models.gan import INPAINTING_MULTIPLE
+
+        m = INPAINTING_MULTIPLE
+        return max(m, height - height % m), max(m, width - width % m)
+
+    def _inputs(self):
+        from dladvisor.data.masks import random_square_masks
+
+        p = self.pictures
+        holes = p.holes.copy()
+        drawn = ~p.given
+        if drawn.any():
+            _, height, width = holes.shape
+            holes[drawn] = random_square_masks(int(drawn.sum()), height, width, seed=self.seed)
+        if p.given.any():
+            self.notes.append(
+                f"{int(p.given.sum()):,} picture(s) take their holes from --masks; the other "
+                f"{int(drawn.sum()):,} a random square hole"
+            )
+        else:
+            self.notes.append(
+                "holes: one random square per picture, a quarter to half of its shorter side"
+            )
+        self.holes = holes
+        return [p.images, holes[..., None].astype(np.float32)]
+
+    def baseline(self, seed):
+        from dladvisor.tuning.baseline import BaselineResult
+        from dladvisor.tuning.generative_baselines import biharmonic_fill, mean_fill
+
+        started = time.perf_counter()
+        test = self.split.test
+        images, holes = self.pictures.images[test], self.holes[test]
+        self.baseline_samples = biharmonic_fill(images, holes)
+        metrics = self._scores(self.baseline_samples)
+        metrics["masked_psnr"] = masked = self._masked(self.baseline_samples)
+        mean = self._masked(mean_fill(images, holes))
+        self.notes.append(
+            f"mean fill (each hole filled with the picture's mean) scores {mean:.2f} dB "
+            f"inside the holes; biharmonic fill {masked:.2f} dB"
+        )
+        return BaselineResult(
+            name="biharmonic inpainting",
+            metrics=metrics,
+            seconds=time.perf_counter() - started,
+            params={"mean_fill_masked_psnr": mean},
+        )
+
+    def _masked(self, restored: np.ndarray) -> float:
+        from dladvisor.tuning.generative_metrics import masked_psnr
+
+        test = self.split.test
+        return masked_psnr(restored, self.pictures.images[test], self.holes[test])
+
+    def hypermodel(self, technique, class_weight, epochs):
+        from dladvisor.models.gan import InpaintingHyperModel
+
+        return InpaintingHyperModel(
+            self.pictures.images.shape[1:], n_train=self.n_train, epochs=epochs
+        )
+
+    def evaluate(self, model, baseline, hyperparameters):
+        metrics, _ = super().evaluate(model, baseline, hyperparameters)
+        metrics["masked_psnr"] = self._masked(self.restored)
+        return metrics, None
+
+    def _shown_inputs(self, rows):
+        images = self.pictures.images[rows].copy()
+        images[self.holes[rows]] = 0.5  # holes shown grey
+        return images
+
+
+class _SuperResolutionTask(_RestorationTask):
+    """Low-resolution inputs: the user's (``--low-res``, matched by name) or the images
+    downscaled by ``scale`` (each block of pixels averaged). Baseline: bicubic upscaling."""
+
+    companion_argument = "low_files"
+
+    def __init__(self, dataset, profile, *, seed, scale, low_res=None) -> None:
+        from dladvisor.models.gan import SCALES
+
+        if scale not in SCALES:
+            raise ConfigError(
+                f"--scale: supported factors are {', '.join(map(str, SCALES))}; "
+                f"received {scale}"
+            )
+        self.scale = int(scale)
+        super().__init__(dataset, profile, seed=seed, companions=("--low-res", low_res))
+
+    @property
+    def task_name(self) -> str:
+        return "super-resolution"
+
+    def _inputs(self):
+        from dladvisor.data.masks import downscale
+
+        p = self.pictures
+        low = downscale(p.images, self.scale)  # checks that the scale divides the size
+        if p.low is not None:
+            low[p.low_given] = p.low[p.low_given]
+            self.notes.append(
+                f"{int(p.low_given.sum()):,} picture(s) take their low-resolution input from "
+                f"--low-res; the other {int((~p.low_given).sum()):,} are downscaled"
+            )
+        else:
+            self.notes.append(
+                f"low-resolution inputs made by averaging each {self.scale}x{self.scale} "
+                "block of pixels"
+            )
+        return low
+
+    def baseline(self, seed):
+        from dladvisor.tuning.baseline import BaselineResult
+        from dladvisor.tuning.generative_baselines import bicubic_upscale
+
+        started = time.perf_counter()
+        self.baseline_samples = bicubic_upscale(self.inputs[self.split.test], self.scale)
+        return BaselineResult(
+            name="bicubic upscaling",
+            metrics=self._scores(self.baseline_samples),
+            seconds=time.perf_counter() - started,
+            params={"scale": self.scale},
+        )
+
+    def hypermodel(self, technique, class_weight, epochs):
+        from dladvisor.models.gan import SuperResolutionHyperModel
+
+        return SuperResolutionHyperModel(
+            self.pictures.images.shape[1:], scale=self.scale, n_train=self.n_train, epochs=epochs
+        )
+
+    def _shown_inputs(self, rows):
+        return np.repeat(np.repeat(self.inputs[rows], self.scale, axis=1), self.scale, axis=2)
 
 
 def _fit_and_export(
@@ -1220,6 +1667,27 @@ def _fit_and_export(
     return result
 
 
+def _image_task(settings: TrainSettings) -> str | None:
+    """The image task ``--task`` names (None for auto), checked against the options that
+    only one task takes."""
+    if settings.task != "auto" and settings.task not in IMAGE_TASKS:
+        raise ConfigError(f"--task {settings.task!r}: choose auto, {', '.join(IMAGE_TASKS)}")
+    task = IMAGE_TASKS.get(settings.task)
+    if settings.masks is not None and task != "inpainting":
+        raise ConfigError("--masks: holes are for --task inpainting; add it or leave --masks out")
+    if settings.scale is not None and task != "super-resolution":
+        raise ConfigError(
+            "--scale: the upscaling factor is for --task super-resolution; add it or leave "
+            "--scale out"
+        )
+    if settings.low_res is not None and task != "super-resolution":
+        raise ConfigError(
+            "--low-res: low-resolution images are for --task super-resolution; add it or "
+            "leave --low-res out"
+        )
+    return task
+
+
 def epoch_limits(n_train: int, max_epochs: int | None = None) -> tuple[int, int]:
     """``(max_epochs, patience)`` for ``n_train`` training examples.
 
@@ -1330,6 +1798,8 @@ def _scores_line(who: str, metrics: dict[str, float], kind: str) -> str:
         "regression": ("r2", "rmse"),
         "forecast": ("mase", "mae"),
         "generation": ("frechet_distance",),
+        "inpainting": ("masked_psnr", "psnr", "ssim"),
+        "super-resolution": ("psnr", "ssim"),
     }.get(kind, ("accuracy", "balanced_accuracy"))
     return who + ": " + ", ".join(f"{k} {metrics[k]:.4f}" for k in keys if k in metrics)
 

@@ -23,7 +23,14 @@ from dladvisor.recommender.profile import Profile
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from dladvisor.data.images import ImageDataset
 
-__all__ = ["MAX_GENERATED_SIDE", "MAX_SIDE", "GeneratorSchema", "ImageSchema"]
+__all__ = [
+    "MAX_GENERATED_SIDE",
+    "MAX_SIDE",
+    "RESTORATION_TASKS",
+    "GeneratorSchema",
+    "ImageSchema",
+    "RestorationSchema",
+]
 
 #: The longest side, in pixels, that images are resized to at most (a CNN on 2 CPU cores
 #: trains in minutes at this size; larger images are scaled down keeping their shape).
@@ -201,4 +208,67 @@ class GeneratorSchema:
         )
         if schema.channels not in (1, 3) or min(schema.height, schema.width, schema.latent_dim) < 1:
             raise ValueError("generated image size, channels or latent size out of range")
+        return schema
+
+
+#: The restoration tasks a :class:`RestorationSchema` describes.
+RESTORATION_TASKS = ("inpainting", "super-resolution")
+
+
+@dataclass(frozen=True)
+class RestorationSchema:
+    """What a restoring generator takes and returns.
+
+    Attributes:
+        task: "inpainting" (an image and its mask of holes in, the image with the holes
+            filled out) or "super-resolution" (an image in, one ``scale`` times larger out).
+        channels: 1 (greyscale) or 3 (RGB); images are converted on the way in.
+        scale: the upscaling factor (1 for inpainting).
+        multiple: the sides the network takes are multiples of this; others are padded
+            (edge pixels repeated) and the result cropped.
+        height, width: the size of the pictures it was trained on (patches of larger
+            ones); it takes any size.
+    """
+
+    kind: ClassVar[str] = "restorer"
+
+    task: str
+    channels: int
+    scale: int = 1
+    multiple: int = 1
+    height: int = 0
+    width: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "task": self.task,
+            "channels": self.channels,
+            "scale": self.scale,
+            "multiple": self.multiple,
+            "height": self.height,
+            "width": self.width,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "RestorationSchema":
+        """The schema saved by :meth:`to_dict`.
+
+        Raises:
+            KeyError, TypeError, ValueError: the dict is incomplete or malformed.
+        """
+        if data.get("kind") != cls.kind:
+            raise ValueError(f"not a restoration schema (kind {data.get('kind')!r})")
+        schema = cls(
+            task=str(data["task"]),
+            channels=int(data["channels"]),
+            scale=int(data["scale"]),
+            multiple=int(data["multiple"]),
+            height=int(data["height"]),
+            width=int(data["width"]),
+        )
+        if schema.task not in RESTORATION_TASKS or schema.channels not in (1, 3):
+            raise ValueError("unknown restoration task or channels")
+        if schema.scale < 1 or schema.multiple < 1:
+            raise ValueError("scale and multiple must be 1 or more")
         return schema

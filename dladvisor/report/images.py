@@ -1,4 +1,5 @@
-"""A contact sheet of sample images per class for the report (Pillow, no TensorFlow)."""
+"""Pictures for the report: a contact sheet of sample images per class, labelled rows
+of images (Pillow), and a GAN's training curves (matplotlib). No TensorFlow."""
 
 from __future__ import annotations
 
@@ -12,7 +13,14 @@ from dladvisor._files import write_atomically
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from dladvisor.data.images import ImageDataset
 
-__all__ = ["write_image_grid", "write_sample_sheet"]
+__all__ = ["write_image_grid", "write_sample_sheet", "write_snapshots", "write_training_plot"]
+
+#: The losses a GAN logs, and how the plot names them.
+GAN_LOSSES = {
+    "d_loss": "discriminator",
+    "g_loss": "generator (adversarial)",
+    "content_loss": "generator (content, L1)",
+}
 
 #: Images shown per class (or in all, for regression targets).
 PER_CLASS = 6
@@ -156,3 +164,38 @@ def write_image_grid(rows: dict[str, np.ndarray], path: Path) -> bool:
             sheet.paste(picture, (left + offset[0], top + offset[1]))
     write_atomically(path, lambda tmp: sheet.save(tmp, format="PNG"))
     return True
+
+
+def write_training_plot(model, path: Path) -> bool:
+    """Write a PNG of both networks' losses per epoch of ``model``'s last ``fit`` (its
+    ``history``), each on its own axis, to ``path``.
+
+    Returns:
+        Whether a plot was written (False when the model was not fitted in this process,
+        e.g. a trial's model restored from its checkpoint).
+    """
+    from dladvisor.report.sequences import _pyplot, _save
+
+    history = getattr(getattr(model, "history", None), "history", None) or {}
+    curves = {label: history[key] for key, label in GAN_LOSSES.items() if history.get(key)}
+    if not curves:
+        return False
+    plt = _pyplot()
+    figure, axes = plt.subplots(1, len(curves), figsize=(4 * len(curves), 3), squeeze=False)
+    for axis, (label, values) in zip(axes[0], curves.items()):
+        epochs = np.arange(1, len(values) + 1)
+        axis.plot(epochs, values, color="#1f77b4", marker="." if len(values) < 30 else None)
+        axis.set_title(label)
+        axis.set_xlabel("epoch")
+        axis.grid(alpha=0.3)
+    figure.tight_layout()
+    _save(figure, path)
+    return True
+
+
+def write_snapshots(model, path: Path) -> bool:
+    """Write a sheet of what ``model`` made at epochs 1, 2, 4, 8, ... of its last ``fit``
+    (``model.snapshots``, kept by :class:`dladvisor.models.gan.Snapshots`), a row per
+    epoch. Returns whether one was written."""
+    snapshots = getattr(model, "snapshots", None) or []
+    return write_image_grid({f"epoch {epoch}": images for epoch, images in snapshots}, path)

@@ -174,8 +174,9 @@ def profile_markdown(profile: Profile) -> str:
 
 
 def _task_line(rec: "Recommendation") -> str:
-    source = "set by you" if rec.task_source == "user" else "inferred"
-    return f"{rec.task} ({source}: {rec.task_reason})"
+    if rec.task_source == "user":  # the reason already says the user set it
+        return f"{rec.task} ({rec.task_reason})"
+    return f"{rec.task} (inferred: {rec.task_reason})"
 
 
 def _value(value: object) -> str:

@@ -22,6 +22,13 @@ _FIGURES = (
     ("forecast.png", "Forecasts of the test part", "the series with the model's forecasts"),
     ("examples.png", "Sequences per class", "a few sequences of each class"),
     ("generated.png", "Generated images", "generated, baseline and real images"),
+    (
+        "before_after.png",
+        "Before and after",
+        "test images: the input, the baseline's and the model's restorations, the original",
+    ),
+    ("training.png", "Training curves", "each network's loss per epoch of the final training"),
+    ("snapshots.png", "Across training", "what the model made at epochs 1, 2, 4, 8, ..."),
 )
 
 

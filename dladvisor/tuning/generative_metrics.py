@@ -7,7 +7,9 @@
   filled, where the rest of the image is copied and would flatter the score;
 - :func:`frechet_distance`: the Frechet distance between two Gaussians fitted to feature
   vectors (the FID formula, Heusel et al. 2017), for features that dladvisor computes
-  with a network of its own (no pretrained Inception is downloaded).
+  with a network of its own (no pretrained Inception is downloaded);
+- :func:`class_coverage`: which classes generated images fall into, by a classifier
+  learnt from labelled training images (the mode-coverage check).
 
 Images are float arrays in [0, 1] shaped (N, H, W, C). TensorFlow is imported only by
 :func:`psnr` and :func:`ssim`.
@@ -21,7 +23,14 @@ import numpy as np
 
 from dladvisor.errors import ConfigError
 
-__all__ = ["frechet_distance", "masked_psnr", "psnr", "ssim"]
+__all__ = [
+    "COVERAGE_SAMPLES",
+    "class_coverage",
+    "frechet_distance",
+    "masked_psnr",
+    "psnr",
+    "ssim",
+]
 
 
 def _pair(restored: np.ndarray, original: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -119,3 +128,65 @@ def frechet_distance(features_a: np.ndarray, features_b: np.ndarray) -> float:
     root = np.real(root)
     distance = float(np.sum((mean_a - mean_b) ** 2) + np.trace(cov_a + cov_b - 2.0 * root))
     return max(distance, 0.0)
+
+
+#: Generated images classified for the mode-coverage check.
+COVERAGE_SAMPLES = 1000
+
+
+def class_coverage(
+    train_images: np.ndarray,
+    train_labels: np.ndarray,
+    test_images: np.ndarray,
+    test_labels: np.ndarray,
+    samples: dict[str, np.ndarray],
+    *,
+    seed: int = 0,
+) -> dict[str, object]:
+    """Which classes generated images fall into: the mode-coverage check of a generator
+    trained on labelled images (labels it did not see).
+
+    A classifier - logistic regression on the first 50 principal components of the
+    pixels (scikit-learn) - learns the classes from the training images; its accuracy on
+    the test images says how far to trust it. It then labels each set of ``samples``; a
+    class no sample falls into is a mode the generator dropped.
+
+    Args:
+        train_images, test_images: (N, H, W, C) in [0, 1].
+        train_labels, test_labels: one class label per image.
+        samples: a name per set of generated images (the model's, the baseline's).
+        seed: the PCA's.
+
+    Returns:
+        ``classes`` (sorted), ``classifier_accuracy`` (on the test images), and per set of
+        samples ``{name: {class: share}}`` under ``shares``.
+
+    Raises:
+        ConfigError: fewer than 2 classes among the training labels.
+    """
+    from sklearn.decomposition import PCA
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    train_labels = np.asarray(train_labels).astype(str)
+    classes = sorted(set(train_labels))
+    if len(classes) < 2:
+        raise ConfigError("mode coverage needs at least 2 classes among the training images")
+
+    def flat(images: np.ndarray) -> np.ndarray:
+        return np.asarray(images, dtype=np.float32).reshape(len(images), -1)
+
+    x = flat(train_images)
+    components = max(1, min(50, x.shape[0] - 1, x.shape[1]))
+    classifier = make_pipeline(
+        StandardScaler(),
+        PCA(components, random_state=seed),
+        LogisticRegression(max_iter=2000),
+    ).fit(x, train_labels)
+    accuracy = float(classifier.score(flat(test_images), np.asarray(test_labels).astype(str)))
+    shares = {}
+    for name, images in samples.items():
+        predicted = classifier.predict(flat(images))
+        shares[name] = {c: float(np.mean(predicted == c)) for c in classes}
+    return {"classes": classes, "classifier_accuracy": accuracy, "shares": shares}

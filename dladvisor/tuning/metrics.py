@@ -45,12 +45,19 @@ FORECAST = "forecast"
 #: The task kind of generated images, compared on their Frechet distance to held-out
 #: images (:mod:`dladvisor.models.image_features`), lower better.
 GENERATION = "generation"
-#: Two primary-metric values this close (or closer) are a tie.
+#: Task kinds of restored images, compared on PSNR (inside the holes, for inpainting),
+#: higher better.
+INPAINTING = "inpainting"
+SUPER_RESOLUTION = "super-resolution"
+#: Two primary-metric values this close (or closer) are a tie ...
 TIE_TOLERANCE = 0.005
+#: ... except for metrics in decibels, where differences under 0.05 dB are invisible.
+_DECIBEL_TIE_TOLERANCE = 0.05
+_DECIBELS = frozenset({"psnr", "masked_psnr"})
 
 _TASK_KINDS = ("binary", "multiclass", "regression")
 # Kinds a comparison is decided for: score()'s, plus forecasts (scored by forecast_scores).
-_COMPARED_KINDS = _TASK_KINDS + (FORECAST, GENERATION)
+_COMPARED_KINDS = _TASK_KINDS + (FORECAST, GENERATION, INPAINTING, SUPER_RESOLUTION)
 # Primary metrics for which a lower value is better.
 _LOWER_IS_BETTER = frozenset({"mase", "frechet_distance"})
 # Probabilities are clipped before the log loss so one confident mistake gives a large,
@@ -79,6 +86,10 @@ def primary_metric(task_kind: str) -> str:
         return "mase"
     if task_kind == GENERATION:
         return "frechet_distance"
+    if task_kind == INPAINTING:
+        return "masked_psnr"
+    if task_kind == SUPER_RESOLUTION:
+        return "psnr"
     return "r2" if task_kind == "regression" else "balanced_accuracy"
 
 
@@ -289,6 +300,7 @@ def compare(
     model_label = f"The model ({model_name})" if model_name else "The model"
     baseline_label = f"The baseline ({baseline_name})" if baseline_name else "The baseline"
     values = f"{metric} {model_value:.3f} vs {baseline_value:.3f}"
+    tolerance = _DECIBEL_TIE_TOLERANCE if metric in _DECIBELS else TIE_TOLERANCE
 
     if math.isnan(difference):
         winner = "tie"
@@ -298,11 +310,11 @@ def compare(
         )
     # The small epsilon keeps a difference of exactly the tolerance (0.975 - 0.970, which
     # floating point makes 0.0050000000000000044) a tie.
-    elif abs(difference) <= TIE_TOLERANCE + 1e-9:
+    elif abs(difference) <= tolerance + 1e-9:
         winner = "tie"
         verdict = (
             f"{model_label} and {baseline_label[0].lower()}{baseline_label[1:]} tie: "
-            f"{values} (within {TIE_TOLERANCE})."
+            f"{values} (within {tolerance})."
         )
     elif gain > 0:
         winner = "model"

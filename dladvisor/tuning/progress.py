@@ -16,6 +16,10 @@ from dladvisor.tuning.budget import Deadline, format_duration
 __all__ = ["ProgressReporter"]
 
 
+#: Losses shown on epoch lines when a model logs them (a GAN's two networks).
+_SHOWN_LOSSES = ("d_loss", "g_loss", "content_loss")
+
+
 class ProgressReporter:
     """Writes progress lines to stderr (or ``stream``); ``quiet=True`` silences it.
 
@@ -82,6 +86,9 @@ class ProgressReporter:
         if fold is not None:
             head.append(f"fold {fold[0]}/{fold[1]}")
         head.append(f"epoch {epoch}/{epochs}")
+        losses = [f"{key} {logs[key]:.3g}" for key in _SHOWN_LOSSES if key in (logs or {})]
+        if losses:  # a GAN's networks: both losses, so a runaway one shows
+            head.append(" ".join(losses))
         self._write(self._line(" - ".join(head)), transient=True)
 
     def trial_ended(self, number: int, status: str, score: float | None, detail: str = "") -> None:

@@ -490,7 +490,7 @@ def _cell(value) -> str:
 
 
 #: Objectives keras-tuner cannot tell the direction of, logged by dladvisor's callbacks.
-_OWN_OBJECTIVES = {"val_frechet": "min"}
+_OWN_OBJECTIVES = {"val_frechet": "min", "val_psnr": "max"}
 
 
 def _objective(name: str):

@@ -20,7 +20,13 @@ from dladvisor.tuning.generative_baselines import (
     biharmonic_fill,
     mean_fill,
 )
-from dladvisor.tuning.generative_metrics import frechet_distance, masked_psnr, psnr, ssim
+from dladvisor.tuning.generative_metrics import (
+    class_coverage,
+    frechet_distance,
+    masked_psnr,
+    psnr,
+    ssim,
+)
 
 
 def _camera(side: int = 128) -> np.ndarray:
@@ -155,3 +161,40 @@ def test_downscale_averages_blocks_and_refuses_a_scale_that_does_not_divide():
     assert downscale(images, 2)[0, :, :, 0].tolist() == [[2.5, 4.5], [10.5, 12.5]]
     with pytest.raises(ConfigError, match="does not divide the image size 4x4"):
         downscale(images, 3)
+
+
+def test_class_coverage_finds_the_classes_a_generator_drops():
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    images = (digits.images / 16.0).astype(np.float32)[..., None]
+    labels = digits.target.astype(str)
+    train, test = slice(0, 1200), slice(1200, None)
+    only_threes = images[labels == "3"][:100]
+    found = class_coverage(
+        images[train],
+        labels[train],
+        images[test],
+        labels[test],
+        {"every class": images[test], "collapsed": only_threes},
+    )
+    assert found["classes"] == [str(d) for d in range(10)]
+    assert found["classifier_accuracy"] > 0.9
+    assert all(share > 0 for share in found["shares"]["every class"].values())
+    collapsed = found["shares"]["collapsed"]
+    assert collapsed["3"] > 0.9 and sum(share > 0 for share in collapsed.values()) <= 3
+    with pytest.raises(ConfigError, match="at least 2 classes"):
+        class_coverage(images[:5], ["a"] * 5, images[:5], ["a"] * 5, {})
+
+
+def test_restorations_are_compared_on_psnr_higher_better_with_a_decibel_tie():
+    from dladvisor.tuning.metrics import compare, primary_metric
+
+    assert primary_metric("inpainting") == "masked_psnr"
+    assert primary_metric("super-resolution") == "psnr"
+    won = compare({"psnr": 30.2}, {"psnr": 29.5}, "super-resolution", model_name="gan")
+    assert won.winner == "model" and won.difference == pytest.approx(0.7)
+    lost = compare({"masked_psnr": 12.0}, {"masked_psnr": 14.0}, "inpainting")
+    assert lost.winner == "baseline"
+    # 0.04 dB apart: no visible difference, a tie (0.005 would decide other metrics).
+    assert compare({"psnr": 30.04}, {"psnr": 30.0}, "super-resolution").winner == "tie"
