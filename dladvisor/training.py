@@ -1051,7 +1051,7 @@ class _GenerationTask(_RandomSplitTask):
         from dladvisor.tuning.generative_baselines import PCAMixtureSampler
 
         started = time.perf_counter()
-        sampler = PCAMixtureSampler(seed=seed).fit(self.images[self.fit_rows])
+        self.sampler = sampler = PCAMixtureSampler(seed=seed).fit(self.images[self.fit_rows])
         test = self.part("test")
         self.baseline_samples = sampler.sample(len(test), seed=seed)
         distance = frechet_distance_of_images(self.encoder, self.baseline_samples, test)
@@ -1097,13 +1097,11 @@ class _GenerationTask(_RandomSplitTask):
 
     def _coverage(self, model) -> dict[str, float]:
         """The mode-coverage check: the classes among generated images (labelled data)."""
-        from dladvisor.tuning.generative_baselines import PCAMixtureSampler
         from dladvisor.tuning.generative_metrics import COVERAGE_SAMPLES, class_coverage
 
         train, test = self.split.train, self.split.test
         if len(set(self.labels[train])) < 2 or len(test) == 0:
             return {}
-        sampler = PCAMixtureSampler(seed=self.seed).fit(self.images[self.fit_rows])
         found = class_coverage(
             self.images[train],
             self.labels[train],
@@ -1111,7 +1109,7 @@ class _GenerationTask(_RandomSplitTask):
             self.labels[test],
             {
                 "gan": model.generate(COVERAGE_SAMPLES, seed=self.seed),
-                "baseline": sampler.sample(COVERAGE_SAMPLES, seed=self.seed),
+                "baseline": self.sampler.sample(COVERAGE_SAMPLES, seed=self.seed),
             },
             seed=self.seed,
         )

@@ -14,6 +14,8 @@ true where a pixel is missing. No TensorFlow.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from dladvisor.errors import ConfigError, DataError
@@ -98,7 +100,11 @@ class PCAMixtureSampler:
             raise ConfigError(f"count: expected at least 1; received {count}")
         rng_seed = self.seed if seed is None else seed
         self._gmm.random_state = rng_seed
-        codes, _ = self._gmm.sample(count)
+        with warnings.catch_warnings():
+            # A component's covariance that rounding leaves a hair from positive
+            # semi-definite: numpy warns and samples it all the same.
+            warnings.simplefilter("ignore", RuntimeWarning)
+            codes, _ = self._gmm.sample(count)
         rng = np.random.default_rng(rng_seed)
         codes = codes[rng.permutation(count)]  # sklearn returns them grouped by component
         flat = self._pca.inverse_transform(codes)
