@@ -125,6 +125,9 @@ GRID_IMAGES = 8
 #: A generator whose images vary less than this share of the real images' pixel spread
 #: has collapsed onto one picture.
 COLLAPSE_SPREAD = 0.1
+#: A discriminator that gives generated images less than this chance of being real
+#: (on average, in the last epoch) has won the game: the generator gets no signal.
+DISCRIMINATOR_WON = 0.02
 
 
 @dataclass(frozen=True)
@@ -189,7 +192,8 @@ class TrainResult:
     Attributes:
         run_dir: where everything was written.
         technique: the technique trained ("mlp").
-        task: "classification" or "regression".
+        task: "classification", "regression", "forecasting", "sequence-labelling",
+            "generation", "inpainting" or "super-resolution".
         metrics: the model's scores on the test part.
         baseline_name: the classical model it was held against.
         baseline_metrics: the baseline's scores on the same test part.
@@ -1083,13 +1087,8 @@ class _GenerationTask(_RandomSplitTask):
 
         test = self.part("test")
         generated = model.generate(len(test), seed=self.seed)
-        spread = float(generated.std(axis=0).mean())
-        if spread < COLLAPSE_SPREAD * float(test.std(axis=0).mean()):
-            self.notes.append(
-                f"the generator collapsed: its images barely differ (pixel spread {spread:.4f} "
-                "across samples); it makes one picture, not new ones - train longer or on more "
-                "images"
-            )
+        history = getattr(getattr(model, "history", None), "history", None) or {}
+        self.notes.extend(collapse_notes(generated, test, history))
         metrics = {"frechet_distance": frechet_distance_of_images(self.encoder, generated, test)}
         if self.labels is not None:
             metrics.update(self._coverage(model))
@@ -1166,6 +1165,30 @@ class _GenerationTask(_RandomSplitTask):
             written.append(GENERATED_FILE)
         written += _training_pictures(model, run_dir)
         return written
+
+
+def collapse_notes(generated: np.ndarray, real: np.ndarray, history: dict) -> list[str]:
+    """What says a GAN's training failed: a generator whose images barely differ from one
+    another (their pixel spread under :data:`COLLAPSE_SPREAD` of the real images'), or a
+    discriminator that won (``history``'s last ``d_fake`` under
+    :data:`DISCRIMINATOR_WON`). One sentence each, for the report."""
+    notes = []
+    spread = float(generated.std(axis=0).mean())
+    if spread < COLLAPSE_SPREAD * float(real.std(axis=0).mean()):
+        notes.append(
+            f"the generator collapsed: its images barely differ (pixel spread {spread:.4f} "
+            "across samples); it makes one picture, not new ones - train longer or on more "
+            "images"
+        )
+    fooled = history.get("d_fake") or []
+    if fooled and fooled[-1] < DISCRIMINATOR_WON:
+        notes.append(
+            f"the discriminator won: in the last epoch it gave generated images a "
+            f"{fooled[-1]:.1%} chance of being real on average, so the generator learnt "
+            "little from it - try a gradient penalty or spectral normalisation, or a "
+            "lower discriminator learning rate"
+        )
+    return notes
 
 
 def _training_pictures(model, run_dir: Path) -> list[str]:
@@ -1671,6 +1694,11 @@ def _image_task(settings: TrainSettings) -> str | None:
     if settings.task != "auto" and settings.task not in IMAGE_TASKS:
         raise ConfigError(f"--task {settings.task!r}: choose auto, {', '.join(IMAGE_TASKS)}")
     task = IMAGE_TASKS.get(settings.task)
+    if task is not None and settings.technique not in ("auto", "gan"):
+        raise ConfigError(
+            f"--technique {settings.technique}: --task {settings.task} trains a GAN; leave "
+            "--technique out (or use gan)"
+        )
     if settings.masks is not None and task != "inpainting":
         raise ConfigError("--masks: holes are for --task inpainting; add it or leave --masks out")
     if settings.scale is not None and task != "super-resolution":

@@ -73,3 +73,16 @@ def test_fewer_images_than_a_batch_are_refused(tmp_path, capsys):
     code, _, stderr = run(capsys, "train", data, "--out", tmp_path / "run", *QUICK)
     assert code == 1 and "fewer than one batch" in stderr and "Traceback" not in stderr
     assert not (tmp_path / "run").exists()
+
+
+def test_collapse_and_a_winning_discriminator_are_said():
+    from dladvisor.training import collapse_notes
+
+    rng = np.random.default_rng(0)
+    real = rng.random((50, 8, 8, 1))
+    assert collapse_notes(rng.random((50, 8, 8, 1)), real, {"d_fake": [0.4, 0.35]}) == []
+    one_picture = np.repeat(real[:1], 50, axis=0) + rng.normal(0, 1e-4, (50, 8, 8, 1))
+    (collapsed,) = collapse_notes(one_picture, real, {})
+    assert collapsed.startswith("the generator collapsed")
+    (won,) = collapse_notes(rng.random((50, 8, 8, 1)), real, {"d_fake": [0.3, 0.004]})
+    assert won.startswith("the discriminator won") and "0.4% chance" in won

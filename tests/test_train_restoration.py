@@ -157,6 +157,7 @@ def test_a_labelled_folder_can_train_a_generator_whose_coverage_is_checked(tmp_p
             "--scale 3 does not divide the image size 16x16",
         ),
         (["--scale", "2"], "--scale: the upscaling factor is for --task super-resolution"),
+        (["--task", "inpainting", "--technique", "cnn"], "--task inpainting trains a GAN"),
         (["--task", "inpainting", "--low-res", "."], "--low-res: low-resolution images are for"),
     ],
 )
