@@ -705,18 +705,31 @@ class RestorationGAN(keras.Model):
 
 class _RestorationHyperModel(keras_tuner.HyperModel):
     """What the inpainting and super-resolution searches share: the adversarial weight,
-    both learning rates, the batch size, and a ``fit`` that drops what a GAN ignores."""
+    the generator's learning rate, the batch size, and a ``fit`` that drops what a GAN
+    ignores.
+
+    Args:
+        shape: the (high-resolution) images' (H, W, C), C 1 or 3.
+        n_train: training images (bounds the batch sizes tried).
+        epochs: epochs per trial when ``fit`` is given none.
+        adversarial_weight, batch_size: fixed values; None tunes them.
+        name, tunable: keras-tuner's.
+
+    Raises:
+        ConfigError: a shape or setting out of range.
+        DataError: fewer training images than the smallest batch.
+    """
 
     def __init__(
         self,
         shape: tuple[int, int, int],
         *,
         n_train: int,
-        epochs: int | None,
-        adversarial_weight: float | None,
-        batch_size: int | None,
-        name: str,
-        tunable: bool,
+        epochs: int | None = None,
+        adversarial_weight: float | None = None,
+        batch_size: int | None = None,
+        name: str = "restoration_gan",
+        tunable: bool = True,
     ) -> None:
         super().__init__(name=name, tunable=tunable)
         if len(shape) != 3 or shape[2] not in (1, 3) or min(shape[:2]) < 1:
@@ -810,26 +823,9 @@ class InpaintingHyperModel(_RestorationHyperModel):
     ==================  ====================================  =======
     """
 
-    def __init__(
-        self,
-        shape: tuple[int, int, int],
-        *,
-        n_train: int,
-        epochs: int | None = None,
-        adversarial_weight: float | None = None,
-        batch_size: int | None = None,
-        name: str = "inpainting_gan",
-        tunable: bool = True,
-    ) -> None:
-        super().__init__(
-            shape,
-            n_train=n_train,
-            epochs=epochs,
-            adversarial_weight=adversarial_weight,
-            batch_size=batch_size,
-            name=name,
-            tunable=tunable,
-        )
+    def __init__(self, shape: tuple[int, int, int], **kwargs: Any) -> None:
+        kwargs.setdefault("name", "inpainting_gan")
+        super().__init__(shape, **kwargs)
         if shape[0] % INPAINTING_MULTIPLE or shape[1] % INPAINTING_MULTIPLE:
             raise ConfigError(
                 f"the inpainting generator takes sides that are multiples of "
@@ -860,27 +856,9 @@ class SuperResolutionHyperModel(_RestorationHyperModel):
     ==================  ====================================  =============
     """
 
-    def __init__(
-        self,
-        shape: tuple[int, int, int],
-        *,
-        scale: int,
-        n_train: int,
-        epochs: int | None = None,
-        adversarial_weight: float | None = None,
-        batch_size: int | None = None,
-        name: str = "super_resolution_gan",
-        tunable: bool = True,
-    ) -> None:
-        super().__init__(
-            shape,
-            n_train=n_train,
-            epochs=epochs,
-            adversarial_weight=adversarial_weight,
-            batch_size=batch_size,
-            name=name,
-            tunable=tunable,
-        )
+    def __init__(self, shape: tuple[int, int, int], *, scale: int, **kwargs: Any) -> None:
+        kwargs.setdefault("name", "super_resolution_gan")
+        super().__init__(shape, **kwargs)
         if scale not in SCALES:
             raise ConfigError(
                 f"--scale: supported factors are {', '.join(map(str, SCALES))}; received {scale}"

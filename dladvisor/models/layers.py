@@ -479,8 +479,26 @@ class FillHoles(keras.layers.Layer):
         return tuple(input_shape[0])
 
 
+class _Upscaling(keras.layers.Layer):
+    """A layer that makes images ``factor`` times larger on each side."""
+
+    def __init__(self, factor: int = 2, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if int(factor) < 2:
+            raise ValueError(f"factor must be 2 or more; received {factor}")
+        self.factor = int(factor)
+
+    def _larger(self, side: int | None) -> int | None:
+        return None if side is None else side * self.factor
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update({"factor": self.factor})
+        return config
+
+
 @keras.saving.register_keras_serializable(package="dladvisor")
-class PixelShuffle(keras.layers.Layer):
+class PixelShuffle(_Upscaling):
     """Sub-pixel upsampling (Shi et al. 2016): ``(n, H, W, C * f * f)`` ->
     ``(n, H * f, W * f, C)``, each group of ``f * f`` channels laid out as an ``f x f``
     block of pixels (``depth_to_space``).
@@ -490,12 +508,6 @@ class PixelShuffle(keras.layers.Layer):
         **kwargs: passed to ``keras.layers.Layer``.
     """
 
-    def __init__(self, factor: int = 2, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        if int(factor) < 2:
-            raise ValueError(f"factor must be 2 or more; received {factor}")
-        self.factor = int(factor)
-
     def call(self, inputs: Any) -> Any:
         import tensorflow as tf
 
@@ -503,22 +515,12 @@ class PixelShuffle(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         n, height, width, channels = input_shape
-        f = self.factor
-        return (
-            n,
-            None if height is None else height * f,
-            None if width is None else width * f,
-            None if channels is None else channels // (f * f),
-        )
-
-    def get_config(self) -> dict[str, Any]:
-        config = super().get_config()
-        config.update({"factor": self.factor})
-        return config
+        deep = None if channels is None else channels // self.factor**2
+        return (n, self._larger(height), self._larger(width), deep)
 
 
 @keras.saving.register_keras_serializable(package="dladvisor")
-class BicubicUpscale(keras.layers.Layer):
+class BicubicUpscale(_Upscaling):
     """Images ``(n, H, W, C)`` -> ``(n, H * factor, W * factor, C)`` by bicubic
     interpolation (``tf.image.resize``), for any H and W - Keras' ``UpSampling2D`` needs
     them known when it traces.
@@ -528,12 +530,6 @@ class BicubicUpscale(keras.layers.Layer):
         **kwargs: passed to ``keras.layers.Layer``.
     """
 
-    def __init__(self, factor: int = 2, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        if int(factor) < 2:
-            raise ValueError(f"factor must be 2 or more; received {factor}")
-        self.factor = int(factor)
-
     def call(self, inputs: Any) -> Any:
         import tensorflow as tf
 
@@ -542,15 +538,4 @@ class BicubicUpscale(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         n, height, width, channels = input_shape
-        f = self.factor
-        return (
-            n,
-            None if height is None else height * f,
-            None if width is None else width * f,
-            channels,
-        )
-
-    def get_config(self) -> dict[str, Any]:
-        config = super().get_config()
-        config.update({"factor": self.factor})
-        return config
+        return (n, self._larger(height), self._larger(width), channels)
