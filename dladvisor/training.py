@@ -1888,10 +1888,14 @@ def _create_run_dir(
             f"--out {run_dir}: cannot create the run directory ({exc.strerror}); choose a "
             "writable location"
         ) from exc
+    saved = asdict(settings)
+    for folder in ("masks", "low_res"):  # --resume may run from another folder
+        if saved[folder] is not None:
+            saved[folder] = str(Path(saved[folder]).resolve())
     request = {
         "data": str(Path(path).resolve()),
         "target": target,
-        "settings": asdict(settings),
+        "settings": saved,
         "read_options": asdict(read_options) if read_options else None,
     }
     write_text_atomically(run_dir / "run.json", json.dumps(request, indent=2))

@@ -70,6 +70,9 @@ def test_inpainting_trains_exports_and_fills_holes_of_new_images(tmp_path, capsy
     assert results["baseline"]["name"] == "biharmonic inpainting"
     assert set(results["metrics"]) == {"masked_psnr", "psnr", "ssim"}
     assert "mean fill" in " ".join(results["notes"])
+    request = json.loads((run_dir / "run.json").read_text())  # what --resume reads
+    assert request["settings"]["masks"] == str(masks.resolve())
+    assert request["settings"]["task"] == "inpaint"
     for figure in ("before_after.png", "training.png", "snapshots.png"):
         assert (run_dir / figure).is_file() and figure in (run_dir / "report.md").read_text()
     assert _hashes(data) == before
