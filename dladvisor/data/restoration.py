@@ -181,8 +181,10 @@ def load_mask(path: Path, size: tuple[int, int], option: str = "--masks") -> np.
 #: Pictures larger than this on their longer side (the median) are trained on as
 #: patches this many pixels a side, cut at their own resolution; smaller ones whole.
 PATCH_SIDE = 64
-#: Patches cut in all, at most (spread evenly over the images, 1 to 64 each).
+#: Patches cut in all, at most, spread evenly over the images ...
 MAX_PATCHES = 4096
+#: ... and from one image at most (they overlap: a few photographs give many patches).
+PATCHES_PER_IMAGE = 256
 
 
 @dataclass
@@ -248,7 +250,7 @@ def collect_pictures(
     low_files = low_files or {}
     rng = np.random.default_rng(seed)
     patch = PATCH_SIDE - PATCH_SIDE % step
-    per_image = max(1, min(64, MAX_PATCHES // max(1, len(positions))))
+    per_image = max(1, min(PATCHES_PER_IMAGE, MAX_PATCHES // max(1, len(positions))))
     images, sources, holes, given, lows, low_given = [], [], [], [], [], []
 
     def resized(pixels: np.ndarray, shape: tuple[int, int], nearest: bool = False) -> np.ndarray:
@@ -295,11 +297,17 @@ def collect_pictures(
                 low_window = np.s_[
                     top // scale : (top + patch) // scale, left // scale : (left + patch) // scale
                 ]
+                # A random quarter turn and flip, the same for the image and its mask
+                # or low-resolution patch: more variety from few photographs.
+                turns, flip = int(rng.integers(4)), bool(rng.integers(2))
                 cuts.append(
-                    (
-                        pixels[window],
-                        None if hole is None else hole[window],
-                        None if low is None else low[low_window],
+                    tuple(
+                        None if part is None else _turned(part, turns, flip)
+                        for part in (
+                            pixels[window],
+                            None if hole is None else hole[window],
+                            None if low is None else low[low_window],
+                        )
                     )
                 )
         for image, cut_hole, cut_low in cuts:
@@ -332,6 +340,11 @@ def collect_pictures(
         low_given=np.asarray(low_given, dtype=bool),
         patches=size is None,
     )
+
+
+def _turned(part: np.ndarray, turns: int, flip: bool) -> np.ndarray:
+    part = np.rot90(part, turns, axes=(0, 1))
+    return np.ascontiguousarray(part[:, ::-1] if flip else part)
 
 
 def _native_pictures(dataset: "ImageDataset", positions: np.ndarray, channels: int):
