@@ -173,7 +173,45 @@ def build_discriminator(
     return keras.Model(images, logits, name=name)
 
 
-class GAN(keras.Model):
+class _Adversarial(keras.Model):
+    """What both GANs are made of: a generator and a discriminator (None for a restorer
+    trained on its content loss alone), each with its own optimizer (``compile``), and
+    the metrics their ``train_step`` tracks by name. ``model(x)`` is the generator's."""
+
+    def __init__(
+        self,
+        generator: keras.Model,
+        discriminator: keras.Model | None,
+        metric_names: tuple[str, ...],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.generator = generator
+        self.discriminator = discriminator
+        self._trackers = {name: keras.metrics.Mean(name=name) for name in metric_names}
+        # Both networks are built functional models, so this one is built too: Keras
+        # saves weights (keras-tuner's checkpoints) of built models only.
+        self.built = True
+
+    def compile(
+        self,
+        generator_optimizer: keras.optimizers.Optimizer,
+        discriminator_optimizer: keras.optimizers.Optimizer | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().compile(**kwargs)
+        self.generator_optimizer = generator_optimizer
+        self.discriminator_optimizer = discriminator_optimizer
+
+    @property
+    def metrics(self) -> list[keras.metrics.Metric]:
+        return list(self._trackers.values())
+
+    def call(self, inputs: Any, training: bool = False) -> Any:
+        return self.generator(inputs, training=training)
+
+
+class GAN(_Adversarial):
     """A generator and a discriminator trained against each other (see the module).
 
     Args:
@@ -195,39 +233,16 @@ class GAN(keras.Model):
         gradient_penalty: float = 0.0,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
         if not 0.0 <= label_smoothing < 0.5:
             raise ConfigError(f"label_smoothing must be in [0, 0.5); received {label_smoothing}")
         if gradient_penalty < 0:
             raise ConfigError(f"gradient_penalty must be 0 or more; received {gradient_penalty}")
-        self.generator = generator
-        self.discriminator = discriminator
+        super().__init__(
+            generator, discriminator, ("d_loss", "g_loss", "d_real", "d_fake"), **kwargs
+        )
         self.latent_dim = int(latent_dim)
         self.label_smoothing = float(label_smoothing)
         self.gradient_penalty = float(gradient_penalty)
-        self._trackers = {
-            name: keras.metrics.Mean(name=name) for name in ("d_loss", "g_loss", "d_real", "d_fake")
-        }
-        # Both networks are built functional models, so this one is built too: Keras
-        # saves weights (keras-tuner's checkpoints) of built models only.
-        self.built = True
-
-    def compile(
-        self,
-        generator_optimizer: keras.optimizers.Optimizer,
-        discriminator_optimizer: keras.optimizers.Optimizer,
-        **kwargs: Any,
-    ) -> None:
-        super().compile(**kwargs)
-        self.generator_optimizer = generator_optimizer
-        self.discriminator_optimizer = discriminator_optimizer
-
-    @property
-    def metrics(self) -> list[keras.metrics.Metric]:
-        return list(self._trackers.values())
-
-    def call(self, z: Any, training: bool = False) -> Any:
-        return self.generator(z, training=training)
 
     def generate(self, count: int, *, seed: int = 0) -> np.ndarray:
         """``count`` images (count, H, W, C) in [0, 1] from seeded standard-normal ``z``."""
@@ -581,7 +596,7 @@ def build_super_resolution_generator(
     return keras.Model(low, high, name=name)
 
 
-class RestorationGAN(keras.Model):
+class RestorationGAN(_Adversarial):
     """A generator that restores images (fills holes, or upscales), trained on a content
     loss plus, with ``adversarial_weight`` above 0, the adversarial loss of a
     discriminator that tells its outputs from the originals.
@@ -602,42 +617,21 @@ class RestorationGAN(keras.Model):
         adversarial_weight: float = 0.0,
         **kwargs: Any,
     ) -> None:
-        super().__init__(**kwargs)
         if adversarial_weight < 0:
             raise ConfigError(
                 f"adversarial_weight must be 0 or more; received {adversarial_weight}"
             )
         if adversarial_weight > 0 and discriminator is None:
             raise ConfigError("an adversarial weight above 0 needs a discriminator")
-        self.generator = generator
-        self.discriminator = discriminator
+        names = ("content_loss", "psnr", "ssim")
+        if adversarial_weight > 0:
+            names += ("d_loss", "g_loss")
+        super().__init__(generator, discriminator, names, **kwargs)
         self.adversarial_weight = float(adversarial_weight)
-        names = ["content_loss", "psnr", "ssim"]
-        if self.adversarial:
-            names += ["d_loss", "g_loss"]
-        self._trackers = {name: keras.metrics.Mean(name=name) for name in names}
-        self.built = True
 
     @property
     def adversarial(self) -> bool:
         return self.adversarial_weight > 0
-
-    def compile(
-        self,
-        generator_optimizer: keras.optimizers.Optimizer,
-        discriminator_optimizer: keras.optimizers.Optimizer | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().compile(**kwargs)
-        self.generator_optimizer = generator_optimizer
-        self.discriminator_optimizer = discriminator_optimizer
-
-    @property
-    def metrics(self) -> list[keras.metrics.Metric]:
-        return list(self._trackers.values())
-
-    def call(self, inputs: Any, training: bool = False) -> Any:
-        return self.generator(inputs, training=training)
 
     def _quality(self, restored: Any, original: Any) -> dict[str, Any]:
         import tensorflow as tf
