@@ -299,7 +299,72 @@ class GAN(_Adversarial):
         return tf.reduce_mean(tf.square(norms - 1.0))
 
 
-class GANHyperModel(keras_tuner.HyperModel):
+class _ImageGANHyperModel(keras_tuner.HyperModel):
+    """What every GAN search shares: the images' shape, the training images (they bound
+    the batch sizes tried), the epochs per trial, and the batch size, fixed or tuned.
+
+    Raises:
+        ConfigError: a shape that is not (H, W, C) with :attr:`channels` channels, or a
+            setting out of range.
+        DataError: fewer training images than the smallest batch.
+    """
+
+    #: Channel counts the images may have, and how errors name them and the images.
+    channels: tuple[int, ...] = (1, 2, 3, 4)
+    channels_text: str = "1 to 4"
+    images: str = "images for a GAN"
+    #: Batch sizes tried, and the first trial's.
+    batch_sizes: tuple[int, ...] = BATCH_SIZES
+    default_batch_size: int = 32
+
+    def __init__(
+        self,
+        shape: tuple[int, int, int],
+        *,
+        n_train: int,
+        epochs: int | None,
+        batch_size: int | None,
+        name: str,
+        tunable: bool,
+    ) -> None:
+        super().__init__(name=name, tunable=tunable)
+        if len(shape) != 3 or shape[2] not in self.channels or min(shape[:2]) < 1:
+            raise ConfigError(
+                f"{self.images} are (H, W, C) with {self.channels_text} channels; received "
+                f"{shape}"
+            )
+        check_int("n_train", n_train, 1)
+        if n_train < min(self.batch_sizes):
+            raise DataError(
+                f"{n_train} training images are fewer than one batch of "
+                f"{min(self.batch_sizes)}; give more images"
+            )
+        for setting, value in (("epochs", epochs), ("batch_size", batch_size)):
+            if value is not None:
+                check_int(setting, value, 1)
+        self.shape = tuple(int(s) for s in shape)
+        self.n_train = int(n_train)
+        self.epochs = epochs
+        self.batch_size = batch_size
+
+    def _fit(self, hp: keras_tuner.HyperParameters, model: keras.Model, *args: Any, **kwargs):
+        """``model.fit`` with the trial's batch size and the epochs set; ``class_weight``
+        means nothing to a GAN and is dropped."""
+        kwargs.pop("class_weight", None)
+        kwargs.setdefault("batch_size", self._batch_size(hp))
+        if self.epochs is not None:
+            kwargs.setdefault("epochs", self.epochs)
+        return model.fit(*args, **kwargs)
+
+    def _batch_size(self, hp: keras_tuner.HyperParameters) -> int:
+        if self.batch_size is not None:
+            return self.batch_size
+        return batch_size_choice(
+            hp, self.batch_sizes, self.n_train, default=self.default_batch_size
+        )
+
+
+class GANHyperModel(_ImageGANHyperModel):
     """The search space of a GAN that generates images shaped ``shape`` (see the module).
 
     Args:
@@ -336,32 +401,16 @@ class GANHyperModel(keras_tuner.HyperModel):
         name: str = "gan",
         tunable: bool = True,
     ) -> None:
-        super().__init__(name=name, tunable=tunable)
-        if len(shape) != 3 or not 1 <= shape[2] <= 4 or min(shape[:2]) < 1:
-            raise ConfigError(
-                f"images for a GAN are (H, W, C) with 1 to 4 channels; received {shape}"
-            )
-        check_int("n_train", n_train, 1)
-        if n_train < min(BATCH_SIZES):
-            raise DataError(
-                f"{n_train} training images are fewer than one batch of {min(BATCH_SIZES)}; "
-                "a GAN needs more images"
-            )
-        for setting, value in (
-            ("epochs", epochs),
-            ("latent_dim", latent_dim),
-            ("width", width),
-            ("batch_size", batch_size),
-        ):
+        super().__init__(
+            shape, n_train=n_train, epochs=epochs, batch_size=batch_size, name=name, tunable=tunable
+        )
+        for setting, value in (("latent_dim", latent_dim), ("width", width)):
             if value is not None:
                 check_int(setting, value, 1)
         if stabiliser is not None and stabiliser not in STABILISERS:
             raise ConfigError(
                 f"stabiliser must be one of {', '.join(STABILISERS)}; received {stabiliser!r}"
             )
-        self.shape = tuple(int(s) for s in shape)
-        self.n_train = int(n_train)
-        self.epochs = epochs
         self.feature_encoder = feature_encoder
         self.latent_dim = latent_dim
         self.width = width
@@ -369,7 +418,6 @@ class GANHyperModel(keras_tuner.HyperModel):
         self.stabiliser = stabiliser
         self.generator_lr = generator_lr
         self.discriminator_lr = discriminator_lr
-        self.batch_size = batch_size
 
     def build(self, hp: keras_tuner.HyperParameters) -> GAN:
         latent_dim = self.latent_dim or hp.Choice("latent_dim", list(LATENT_DIMS), default=64)
@@ -421,7 +469,6 @@ class GANHyperModel(keras_tuner.HyperModel):
         if args:
             args.pop(0)  # y
         kwargs.pop("y", None)
-        kwargs.pop("class_weight", None)
         validation = kwargs.pop("validation_data", None)
         if isinstance(validation, (tuple, list)):
             validation = validation[0]
@@ -429,15 +476,7 @@ class GANHyperModel(keras_tuner.HyperModel):
         if validation is not None and self.feature_encoder is not None:
             callbacks.insert(0, FrechetCallback(self.feature_encoder, validation))
         kwargs["callbacks"] = [*callbacks, Snapshots(lambda m: m.generate(SNAPSHOT_IMAGES))]
-        kwargs.setdefault("batch_size", self._batch_size(hp))
-        if self.epochs is not None:
-            kwargs.setdefault("epochs", self.epochs)
-        return model.fit(x, *args, **kwargs)
-
-    def _batch_size(self, hp: keras_tuner.HyperParameters) -> int:
-        if self.batch_size is not None:
-            return self.batch_size
-        return batch_size_choice(hp, BATCH_SIZES, self.n_train, default=32)
+        return self._fit(hp, model, x, *args, **kwargs)
 
 
 # --- sample grids across training ----------------------------------------------------
@@ -697,10 +736,9 @@ class RestorationGAN(_Adversarial):
         return np.asarray(self.generator.predict(x, batch_size=batch_size, verbose=0))
 
 
-class _RestorationHyperModel(keras_tuner.HyperModel):
+class _RestorationHyperModel(_ImageGANHyperModel):
     """What the inpainting and super-resolution searches share: the adversarial weight,
-    the generator's learning rate, the batch size, and a ``fit`` that drops what a GAN
-    ignores.
+    the generator's learning rate, the batch size, and a ``fit`` that keeps snapshots.
 
     Args:
         shape: the (high-resolution) images' (H, W, C), C 1 or 3.
@@ -714,6 +752,12 @@ class _RestorationHyperModel(keras_tuner.HyperModel):
         DataError: fewer training images than the smallest batch.
     """
 
+    channels = (1, 3)
+    channels_text = "1 or 3"
+    images = "images to restore"
+    batch_sizes = RESTORATION_BATCH_SIZES
+    default_batch_size = 16
+
     def __init__(
         self,
         shape: tuple[int, int, int],
@@ -725,29 +769,14 @@ class _RestorationHyperModel(keras_tuner.HyperModel):
         name: str = "restoration_gan",
         tunable: bool = True,
     ) -> None:
-        super().__init__(name=name, tunable=tunable)
-        if len(shape) != 3 or shape[2] not in (1, 3) or min(shape[:2]) < 1:
-            raise ConfigError(
-                f"images to restore are (H, W, C) with 1 or 3 channels; received {shape}"
-            )
-        check_int("n_train", n_train, 1)
-        if n_train < min(RESTORATION_BATCH_SIZES):
-            raise DataError(
-                f"{n_train} training images are fewer than one batch of "
-                f"{min(RESTORATION_BATCH_SIZES)}; give more images"
-            )
-        for setting, value in (("epochs", epochs), ("batch_size", batch_size)):
-            if value is not None:
-                check_int(setting, value, 1)
+        super().__init__(
+            shape, n_train=n_train, epochs=epochs, batch_size=batch_size, name=name, tunable=tunable
+        )
         if adversarial_weight is not None and adversarial_weight < 0:
             raise ConfigError(
                 f"adversarial_weight must be 0 or more; received {adversarial_weight}"
             )
-        self.shape = tuple(int(s) for s in shape)
-        self.n_train = int(n_train)
-        self.epochs = epochs
         self.adversarial_weight = adversarial_weight
-        self.batch_size = batch_size
 
     def generator(self, hp: keras_tuner.HyperParameters) -> keras.Model:
         raise NotImplementedError
@@ -779,21 +808,12 @@ class _RestorationHyperModel(keras_tuner.HyperModel):
         """Train ``model`` on ``(x, y)`` with the trial's batch size; ``class_weight`` is
         dropped, and a snapshot of restored validation (else training) images kept every
         2**k epochs."""
-        kwargs.pop("class_weight", None)
         validation = kwargs.get("validation_data")
         shown = validation[0] if validation is not None else (args[0] if args else kwargs["x"])
         sample = _first(shown, SNAPSHOT_IMAGES)
         callbacks = list(kwargs.get("callbacks") or [])
         kwargs["callbacks"] = [*callbacks, Snapshots(lambda m: m.restore(sample))]
-        kwargs.setdefault("batch_size", self._batch_size(hp))
-        if self.epochs is not None:
-            kwargs.setdefault("epochs", self.epochs)
-        return model.fit(*args, **kwargs)
-
-    def _batch_size(self, hp: keras_tuner.HyperParameters) -> int:
-        if self.batch_size is not None:
-            return self.batch_size
-        return batch_size_choice(hp, RESTORATION_BATCH_SIZES, self.n_train, default=16)
+        return self._fit(hp, model, *args, **kwargs)
 
 
 def _first(x: Any, count: int) -> Any:
