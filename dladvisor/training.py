@@ -301,7 +301,7 @@ def train(
         )
     if image_task == "inpainting":
         task: _Task = _InpaintingTask(
-            dataset, profile, seed=settings.seed, companions=("--masks", settings.masks)
+            dataset, profile, seed=settings.seed, companions=settings.masks
         )
     elif image_task == "super-resolution":
         task = _SuperResolutionTask(
@@ -1215,6 +1215,10 @@ class _RestorationTask(_RandomSplitTask):
 
     what = "images"
     objective = "val_psnr"
+    #: The option of the files that go with the images (``companions``: a folder), and
+    #: the argument of :func:`~dladvisor.data.restoration.collect_pictures` they fill.
+    companion_option: str
+    companion_argument: str
     #: The sides the network takes are multiples of this.
     multiple = 1
     #: The upscaling factor.
@@ -1227,7 +1231,7 @@ class _RestorationTask(_RandomSplitTask):
         profile: Profile,
         *,
         seed: int,
-        companions: tuple[str, str | None] = ("", None),
+        companions: str | None = None,
     ) -> None:
         from dladvisor.data.restoration import PATCH_SIDE, collect_pictures, match_companions
         from dladvisor.models.image_schema import decoded_size
@@ -1236,15 +1240,14 @@ class _RestorationTask(_RandomSplitTask):
         self.notes = []
         positions = np.arange(dataset.count, dtype=np.int64)
         positions = positions[_readable(dataset, profile, positions, self.notes)[0]]
-        option, folder = companions
-        files = {}
-        if folder is not None:
+        option, files = self.companion_option, {}
+        if companions is not None:
             if dataset.array is not None:
                 raise ConfigError(
                     f"{option}: files are matched to image files by name, but {dataset.path} "
                     f"is an array; give a folder of images, or leave {option} out"
                 )
-            files = match_companions(dataset.files, Path(folder), option)
+            files = match_companions(dataset.files, Path(companions), option)
         image = profile.image
         height, width, self.channels = decoded_size(image, 10**9)
         size = None
@@ -1295,8 +1298,6 @@ class _RestorationTask(_RandomSplitTask):
             stratified=False,
         )
         self.inputs = self._inputs()
-
-    companion_argument = "mask_files"
 
     def _size(self, height: int, width: int) -> tuple[int, int]:
         return height, width
@@ -1387,6 +1388,8 @@ class _InpaintingTask(_RestorationTask):
     picture (a quarter to half of its shorter side). Baselines: biharmonic fill (the one
     compared) and mean fill (reported beside it)."""
 
+    companion_option = "--masks"
+    companion_argument = "mask_files"
     multiple = 4
 
     @property
@@ -1470,6 +1473,7 @@ class _SuperResolutionTask(_RestorationTask):
     """Low-resolution inputs: the user's (``--low-res``, matched by name) or the images
     downscaled by ``scale`` (each block of pixels averaged). Baseline: bicubic upscaling."""
 
+    companion_option = "--low-res"
     companion_argument = "low_files"
 
     def __init__(self, dataset, profile, *, seed, scale, low_res=None) -> None:
@@ -1481,7 +1485,7 @@ class _SuperResolutionTask(_RestorationTask):
                 f"received {scale}"
             )
         self.scale = int(scale)
-        super().__init__(dataset, profile, seed=seed, companions=("--low-res", low_res))
+        super().__init__(dataset, profile, seed=seed, companions=low_res)
 
     @property
     def task_name(self) -> str:
