@@ -24,6 +24,7 @@ _HYPERMODELS: dict[str, str] = {
     "cnn": "dladvisor.models.cnn:CNNHyperModel",
     "gan": "dladvisor.models.gan:GANHyperModel",
     "mlp": "dladvisor.models.mlp:MLPHyperModel",
+    "rbm": "dladvisor.models.rbm:RBMHyperModel",
     "rnn": "dladvisor.models.rnn:RNNHyperModel",
 }
 

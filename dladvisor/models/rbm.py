@@ -26,12 +26,13 @@ from __future__ import annotations
 from typing import Any
 
 import keras
+import keras_tuner
 import numpy as np
 from keras import ops
 
 from dladvisor.errors import ConfigError
 
-__all__ = ["RBM"]
+__all__ = ["RBM", "RBMArrays", "RBMHyperModel", "RowBatches", "ScoreCallback"]
 
 
 @keras.saving.register_keras_serializable(package="dladvisor")
@@ -202,3 +203,277 @@ class RBM(keras.Model):
             "seed": self.seed,
             "name": self.name,
         }
+
+
+# --- the search space -------------------------------------------------------------------
+
+#: Hidden units tried (the first trial takes 128, or the nearest kept).
+HIDDEN_UNITS = (16, 32, 64, 128, 256, 512)
+#: Gibbs steps of the negative phase tried.
+GIBBS_STEPS = (1, 3, 5)
+#: Learning rate of SGD (inclusive range, sampled on a log scale).
+RBM_LEARNING_RATE_RANGE = (1e-3, 0.5)
+#: Momentum of SGD tried (Hinton's guide starts at 0.5 and rises to 0.9).
+MOMENTA = (0.0, 0.5, 0.9)
+#: L2 weight decay tried.
+WEIGHT_DECAYS = (0.0, 1e-5, 1e-4, 1e-3)
+#: Batch sizes tried (rows per update).
+RBM_BATCH_SIZES = (16, 32, 64, 128, 256)
+
+
+class RowBatches(keras.utils.PyDataset):
+    """Dense float32 batches of the rows of a matrix, made on the fly.
+
+    The matrix may be a ``scipy.sparse`` CSR matrix (a 100,000 x 20,000 one is never made
+    dense whole: each batch is) or a NumPy array. Rows are shuffled every epoch (seeded);
+    each batch's rows are read in sorted order, which CSR slicing prefers.
+    """
+
+    def __init__(self, matrix: Any, batch_size: int, *, shuffle: bool = True, seed: int = 0):
+        super().__init__()
+        self.matrix = matrix
+        self.batch_size = int(batch_size)
+        self.shuffle = shuffle
+        self.rng = np.random.default_rng(seed)
+        self.order = np.arange(matrix.shape[0])
+        if shuffle:
+            self.rng.shuffle(self.order)
+
+    def __len__(self) -> int:
+        return max(1, -(-self.matrix.shape[0] // self.batch_size))
+
+    def __getitem__(self, index: int) -> np.ndarray:
+        rows = np.sort(self.order[index * self.batch_size : (index + 1) * self.batch_size])
+        batch = self.matrix[rows]
+        if hasattr(batch, "toarray"):
+            batch = batch.toarray()
+        return np.asarray(batch, dtype=np.float32)
+
+    def on_epoch_end(self) -> None:
+        if self.shuffle:
+            self.rng.shuffle(self.order)
+
+
+class ScoreCallback(keras.callbacks.Callback):
+    """Adds a task's validation scores to every epoch's logs.
+
+    ``scorer(model) -> {"val_...": value}`` (a recommender's precision@10 on held-out
+    items, a monitor's ROC AUC...); placed before early stopping and keras-tuner's own
+    callbacks so that they read the objective it logs.
+    """
+
+    def __init__(self, scorer) -> None:
+        super().__init__()
+        self.scorer = scorer
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if logs is not None:
+            logs.update({name: float(value) for name, value in self.scorer(self.model).items()})
+
+
+class RBMHyperModel(keras_tuner.HyperModel):
+    """The search space of an RBM with ``visible`` units.
+
+    Tuned (unless fixed): ``hidden_units`` (:data:`HIDDEN_UNITS`), ``gibbs_steps`` k
+    (:data:`GIBBS_STEPS`), ``sampler`` ("cd" or "pcd": persistent chains, as many as a
+    batch), ``learning_rate`` (:data:`RBM_LEARNING_RATE_RANGE`, log scale), ``momentum``
+    (:data:`MOMENTA`), ``weight_decay`` (:data:`WEIGHT_DECAYS`) and ``batch_size``
+    (:data:`RBM_BATCH_SIZES`, up to a quarter of the training rows). The first trial
+    takes the defaults of Hinton's practical guide: 128 hidden units, CD-1, learning rate
+    0.1, momentum 0.5, decay 1e-4, batches of 64.
+
+    ``fit`` takes the training matrix (CSR or dense) as ``x`` and feeds it in dense
+    batches (:class:`RowBatches`); ``validation_data`` is not evaluated by Keras: the
+    task's ``scorer`` logs the objective each epoch (:class:`ScoreCallback`).
+
+    Args:
+        visible: visible units (the matrix's columns).
+        n_train: training rows (bounds the batch sizes tried).
+        epochs: epochs per trial when ``fit`` is given none.
+        scorer: ``scorer(model) -> {"val_...": value}``, run after every epoch.
+        hidden_units, gibbs_steps, sampler, learning_rate, momentum, weight_decay,
+            batch_size: fixed values; None tunes them.
+        seed: the weights' and the samples' seed.
+
+    Raises:
+        ConfigError: a setting out of range.
+    """
+
+    def __init__(
+        self,
+        visible: int,
+        *,
+        n_train: int,
+        epochs: int | None = None,
+        scorer=None,
+        hidden_units: int | None = None,
+        gibbs_steps: int | None = None,
+        sampler: str | None = None,
+        learning_rate: float | None = None,
+        momentum: float | None = None,
+        weight_decay: float | None = None,
+        batch_size: int | None = None,
+        seed: int = 0,
+        name: str = "rbm",
+        tunable: bool = True,
+    ) -> None:
+        super().__init__(name=name, tunable=tunable)
+        from dladvisor.models.common import check_int
+
+        check_int("visible", visible, 1)
+        check_int("n_train", n_train, 1)
+        for setting, value in (
+            ("epochs", epochs),
+            ("hidden_units", hidden_units),
+            ("gibbs_steps", gibbs_steps),
+            ("batch_size", batch_size),
+        ):
+            if value is not None:
+                check_int(setting, value, 1)
+        if sampler is not None and sampler not in ("cd", "pcd"):
+            raise ConfigError(f"sampler must be 'cd' or 'pcd'; received {sampler!r}")
+        self.visible, self.n_train, self.epochs = int(visible), int(n_train), epochs
+        self.scorer = scorer
+        self.hidden_units, self.gibbs_steps, self.sampler = hidden_units, gibbs_steps, sampler
+        self.learning_rate, self.momentum = learning_rate, momentum
+        self.weight_decay, self.batch_size, self.seed = weight_decay, batch_size, int(seed)
+
+    def _batch_size(self, hp: keras_tuner.HyperParameters) -> int:
+        from dladvisor.models.common import batch_size_choice
+
+        if self.batch_size is not None:
+            return self.batch_size
+        return batch_size_choice(hp, RBM_BATCH_SIZES, self.n_train, default=64)
+
+    def build(self, hp: keras_tuner.HyperParameters) -> RBM:
+        hidden = self.hidden_units or hp.Choice("hidden_units", list(HIDDEN_UNITS), default=128)
+        k = self.gibbs_steps or hp.Choice("gibbs_steps", list(GIBBS_STEPS), default=1)
+        sampler = self.sampler or hp.Choice("sampler", ["cd", "pcd"], default="cd")
+        low, high = RBM_LEARNING_RATE_RANGE
+        learning_rate = self.learning_rate or hp.Float(
+            "learning_rate", low, high, sampling="log", default=0.1
+        )
+        momentum = (
+            self.momentum
+            if self.momentum is not None
+            else hp.Choice("momentum", list(MOMENTA), default=0.5)
+        )
+        decay = (
+            self.weight_decay
+            if self.weight_decay is not None
+            else hp.Choice("weight_decay", list(WEIGHT_DECAYS), default=1e-4)
+        )
+        batch_size = self._batch_size(hp)
+        rbm = RBM(
+            self.visible,
+            int(hidden),
+            k=int(k),
+            persistent=sampler == "pcd",
+            chains=batch_size,
+            weight_decay=float(decay),
+            seed=self.seed,
+            name=self.name,
+        )
+        rbm.compile(optimizer=keras.optimizers.SGD(float(learning_rate), momentum=float(momentum)))
+        return rbm
+
+    def fit(self, hp: keras_tuner.HyperParameters, model: RBM, *args: Any, **kwargs: Any):
+        """Train ``model`` on the rows of ``x`` (a CSR matrix or an array) in dense batches
+        of the trial's size; ``y``, ``validation_data`` (scored by ``scorer`` instead),
+        ``class_weight`` and ``batch_size`` are dropped."""
+        args = list(args)
+        x = args.pop(0) if args else kwargs.pop("x")
+        kwargs.pop("y", None)
+        for unused in ("validation_data", "class_weight", "batch_size", "shuffle"):
+            kwargs.pop(unused, None)
+        if self.epochs is not None:
+            kwargs.setdefault("epochs", self.epochs)
+        callbacks = list(kwargs.pop("callbacks", None) or [])
+        if self.scorer is not None:
+            callbacks.insert(0, ScoreCallback(self.scorer))
+        batches = RowBatches(x, self._batch_size(hp), shuffle=True, seed=self.seed)
+        return model.fit(batches, callbacks=callbacks, **kwargs)
+
+
+# --- the trained weights in NumPy ---------------------------------------------------------
+
+
+class RBMArrays:
+    """A trained RBM's weights as NumPy arrays, for scoring rows outside Keras.
+
+    Scoring a validation part after every epoch, or a user's history at predict time, is
+    a few matrix products; NumPy does them without a graph to trace. Same formulas as
+    :class:`RBM`'s methods.
+    """
+
+    def __init__(self, W: np.ndarray, visible_bias: np.ndarray, hidden_bias: np.ndarray):
+        self.W = np.asarray(W, np.float32)
+        self.b = np.asarray(visible_bias, np.float32)
+        self.c = np.asarray(hidden_bias, np.float32)
+
+    @classmethod
+    def of(cls, model: RBM) -> "RBMArrays":
+        return cls(
+            keras.ops.convert_to_numpy(model.W),
+            keras.ops.convert_to_numpy(model.visible_bias),
+            keras.ops.convert_to_numpy(model.hidden_bias),
+        )
+
+    @staticmethod
+    def _dense(v: Any) -> np.ndarray:
+        return np.asarray(v.toarray() if hasattr(v, "toarray") else v, np.float32)
+
+    def hidden_probabilities(self, v: Any) -> np.ndarray:
+        return _sigmoid(self._dense(v) @ self.W + self.c)
+
+    def visible_probabilities(self, h: np.ndarray) -> np.ndarray:
+        return _sigmoid(h @ self.W.T + self.b)
+
+    def reconstruct(self, v: Any) -> np.ndarray:
+        return self.visible_probabilities(self.hidden_probabilities(v))
+
+    def free_energy(self, v: Any) -> np.ndarray:
+        v = self._dense(v)
+        return -(v @ self.b) - np.logaddexp(0.0, v @ self.W + self.c).sum(axis=1)
+
+    def pseudo_likelihood(self, v: Any, rng: np.random.Generator) -> np.ndarray:
+        """scikit-learn's estimate (one random unit flipped per row); pass a generator
+        seeded the same way to compare models on the same flips."""
+        v = self._dense(v)
+        unit = rng.integers(0, v.shape[1], v.shape[0])
+        flipped = v.copy()
+        rows = np.arange(v.shape[0])
+        flipped[rows, unit] = 1.0 - flipped[rows, unit]
+        gap = self.free_energy(flipped) - self.free_energy(v)
+        return -v.shape[1] * np.logaddexp(0.0, -gap)
+
+    def fill(
+        self,
+        v: np.ndarray,
+        missing: np.ndarray,
+        start: np.ndarray,
+        rng: np.random.Generator,
+        *,
+        steps: int = 40,
+        burn_in: int = 10,
+    ) -> np.ndarray:
+        """Probabilities that the ``missing`` cells of ``v`` (a boolean mask) are 1, by
+        Gibbs sampling with the known cells clamped: the missing cells start at ``start``
+        (per-column probabilities), then each step samples h given v, and v's missing
+        cells given h; P(v = 1 | h) is averaged over the steps after ``burn_in``."""
+        v = np.array(v, np.float32)
+        v[missing] = np.broadcast_to(start, v.shape)[missing]
+        total = np.zeros(v.shape, np.float32)
+        for step in range(int(steps)):
+            h = (rng.random((v.shape[0], self.W.shape[1])) < self.hidden_probabilities(v)).astype(
+                np.float32
+            )
+            p = self.visible_probabilities(h)
+            v[missing] = (rng.random(v.shape) < p)[missing]
+            if step >= burn_in:
+                total += p
+        return (total / max(1, steps - burn_in))[missing]
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return (0.5 * (1.0 + np.tanh(0.5 * x))).astype(np.float32)
