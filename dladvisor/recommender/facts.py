@@ -54,6 +54,7 @@ TASKS: dict[str, str] = {
     "recommendation": "rank the items a user has not touched yet",
     "monitoring": "learn what normal looks like and flag what is not (anomaly detection)",
     "feature-learning": "learn compact features of the data (dimensionality reduction)",
+    "imputation": "fill the missing cells of a 0/1 matrix (Gibbs sampling)",
 }
 
 

@@ -78,7 +78,7 @@ PREDICTIVE = ("classification", "regression", "forecasting", "sequence-labelling
 SEQUENCE_TASKS = ("forecasting", "sequence-labelling")
 CREATIVE = ("generation", "inpainting", "super-resolution")  # tasks that create data
 IMAGE_RESTORING = ("inpainting", "super-resolution")
-UNSUPERVISED = (*CREATIVE, "recommendation", "monitoring", "feature-learning")
+UNSUPERVISED = (*CREATIVE, "recommendation", "monitoring", "feature-learning", "imputation")
 
 
 @dataclass(frozen=True)
@@ -497,6 +497,13 @@ RULES: tuple[Rule, ...] = (
         _task("inpainting"),
     ),
     _rule(
+        "rbm.impute-binary",
+        4,
+        "missing cells of a 0/1 matrix: an RBM learns how the columns go together and "
+        "fills each gap by Gibbs sampling with the known cells held fixed",
+        _task("imputation"),
+    ),
+    _rule(
         "rbm.topic-model",
         1,
         "over word counts an RBM is a topic model",
@@ -847,14 +854,26 @@ BASELINES: dict[tuple[str, str], Baseline] = {
         "BLEU-4",
     ),
     ("recommendation", "*"): Baseline(
-        "most-popular items",
-        "Recommending what most users liked is hard to beat on sparse data.",
+        "most-popular items or item-item cosine neighbours (the better on validation)",
+        "Recommending what most users liked is hard to beat on sparse data; items liked "
+        "together are the classical next step.",
         "precision@10",
+    ),
+    ("imputation", "*"): Baseline(
+        "each column's share of ones",
+        "Filling a gap with its column's usual value ignores the rest of the row.",
+        "log loss on hidden known cells",
     ),
     ("monitoring", "*"): Baseline(
         "IsolationForest",
         "An isolation forest flags outliers with no labels and little tuning.",
-        "ROC AUC on known anomalies",
+        "ROC AUC on labelled anomalies (on injected ones when there are no labels)",
+    ),
+    ("feature-learning", "binary"): Baseline(
+        "the raw 0/1 columns",
+        "Learnt features must beat the columns themselves: a logistic regression on the "
+        "raw columns when a label exists, else independent columns' pseudo-likelihood.",
+        "balanced accuracy of a logistic regression (pseudo-likelihood without a label)",
     ),
     ("feature-learning", "*"): Baseline(
         "PCA",

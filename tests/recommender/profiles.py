@@ -263,6 +263,7 @@ SCENARIOS: dict[str, Scenario] = {
     "tabular-recommendation": Scenario(tabular(), task="recommendation"),
     "tabular-horizon": Scenario(tabular(), horizon=3),
     "binary-table": Scenario(binary_table()),
+    "binary-table-imputation": Scenario(binary_table(), task="imputation"),
     "users-items": Scenario(users_items()),
     "users-items-sparse": Scenario(users_items(share_ones=0.002)),
     "signals": Scenario(signals()),
