@@ -267,16 +267,21 @@ def top_k(scores: np.ndarray, exclude: Any, k: int) -> np.ndarray:
     kk = min(k, items)
     if b == 0 or kk == 0:
         return out
-    chosen = np.argpartition(cost, kk - 1, axis=1)[:, :kk]
+    # Every row's k-th lowest cost, then all items at or below it: exactly k of them
+    # unless items tie with the k-th beyond the k places; those rows take every better
+    # item and the lowest-indexed tied ones. (np.partition of the values, rather than
+    # argpartition, is the faster half of the work.)
+    kth = np.partition(cost, kk - 1, axis=1)[:, kk - 1 : kk]
+    take = cost <= kth
+    tied = np.flatnonzero(take.sum(axis=1) > kk)
+    if len(tied):
+        better = cost[tied] < kth[tied]
+        equal = take[tied] & ~better
+        room = kk - better.sum(axis=1, keepdims=True)
+        take[tied] = better | (equal & (np.cumsum(equal, axis=1, dtype=np.int32) <= room))
+    chosen = np.nonzero(take)[1].reshape(b, kk)
     chosen_cost = np.take_along_axis(cost, chosen, axis=1)
-    kth = chosen_cost.max(axis=1, keepdims=True)
-    # argpartition picks arbitrarily among items tied with the k-th; where such ties
-    # exist beyond the k places, a stable sort of the whole row settles them by index.
-    tied = (cost <= kth).sum(axis=1) > kk
-    order = np.lexsort((chosen, chosen_cost), axis=1)
-    best = np.take_along_axis(chosen, order, axis=1)
-    if tied.any():
-        best[tied] = np.argsort(cost[tied], axis=1, kind="stable")[:, :kk]
+    best = np.take_along_axis(chosen, np.lexsort((chosen, chosen_cost), axis=1), axis=1)
     usable = np.isfinite(np.take_along_axis(cost, best, axis=1))
     out[:, :kk] = np.where(usable, best, -1)
     return out
@@ -519,19 +524,23 @@ class ItemItemCosine:
 
     Memory is bounded by ``max_dense_bytes``: when the ``items x items`` float32 matrix
     fits (up to 16,384 items for 1 GiB), :meth:`fit` computes it once, and scoring costs a
-    sparse-dense product per batch. Otherwise nothing but the matrix is kept and every
-    batch recomputes, ``block_items`` columns at a time, the similarities between the
-    items its users have and every item: up to a whole ``X^T X`` product per batch (for
-    100,000 x 20,000 with 1% ones, some 4e9 multiply-adds), so score with large batches
-    and ``evaluate_ranker(max_rows=...)``. A block of similarities takes
-    ``block_items x items x 4`` bytes (160 MB for 2,048 x 20,000).
+    sparse-dense product per batch. Otherwise :meth:`fit` keeps the similarity rows of as
+    many of the most popular items as fit (their rows cost the most to compute: a row
+    costs in proportion to its item's users) and every batch recomputes, ``block_items``
+    rows at a time, those of the other items its users have. With uniform popularity that
+    is up to ``1 - max_dense_bytes / (items^2 x 4)`` of a whole ``X^T X`` product per
+    batch (for 100,000 x 20,000 with 1% ones and 1 GiB, a third of some 4e9
+    multiply-adds, tens of seconds); so score with large batches and
+    ``evaluate_ranker(max_rows=...)``. A block of recomputed rows takes ``block_items x
+    items x 4`` bytes (160 MB for 2,048 x 20,000).
 
     Args:
-        block_items: item columns computed at once, in both modes.
-        max_dense_bytes: largest similarity matrix kept, in bytes.
+        block_items: similarity rows (items) computed at once.
+        max_dense_bytes: most bytes of similarity rows kept between batches.
 
-    Attributes set by :meth:`fit`: ``dense_`` (whether the similarity matrix is kept),
-    ``similarity_`` (it, or ``None``), ``n_items_``.
+    Attributes set by :meth:`fit`: ``dense_`` (whether the whole similarity matrix is
+    kept), ``similarity_`` (it, or ``None``), ``cached_items_`` (sorted items whose
+    similarity rows are kept; all of them when dense), ``n_items_``.
     """
 
     name = "item_item_cosine"
@@ -542,13 +551,14 @@ class ItemItemCosine:
 
     @property
     def params(self) -> dict[str, Any]:
-        """The settings and, once fitted, whether the similarities were kept."""
+        """The settings and, once fitted, how many similarity rows are kept."""
         params: dict[str, Any] = {
             "block_items": self.block_items,
             "max_dense_bytes": self.max_dense_bytes,
         }
         if hasattr(self, "dense_"):
             params["dense"] = self.dense_
+            params["cached_items"] = len(self.cached_items_)
         return params
 
     def fit(self, train: Any) -> "ItemItemCosine":
@@ -573,7 +583,13 @@ class ItemItemCosine:
         ).astype(np.float32)
         self.n_items_ = items
         self.dense_ = items * items * 4 <= self.max_dense_bytes
-        self.similarity_ = self._similarity(np.arange(items)) if self.dense_ else None
+        cached = items if self.dense_ else min(items, self.max_dense_bytes // (4 * max(items, 1)))
+        self.cached_items_ = np.sort(popularity_order(csr)[:cached])
+        # Row of each item in the kept similarities, -1 for an item recomputed per batch.
+        self._cached_row = np.full(items, -1, dtype=np.int64)
+        self._cached_row[self.cached_items_] = np.arange(cached)
+        self._cached = self._similarity(self.cached_items_)
+        self.similarity_ = self._cached if self.dense_ else None
         return self
 
     def _similarity(self, items: np.ndarray) -> np.ndarray:
@@ -582,8 +598,7 @@ class ItemItemCosine:
         left = self._columns[:, items].T.tocsr()
         for begin in range(0, self.n_items_, self.block_items):
             block = slice(begin, min(begin + self.block_items, self.n_items_))
-            product = (left @ self._columns[:, block]).toarray()
-            out[:, block] = product
+            out[:, block] = (left @ self._columns[:, block]).toarray()
         out *= self._inverse_norm[items][:, None]
         out *= self._inverse_norm[None, :]
         out[np.arange(len(items)), items] = 0.0
@@ -595,13 +610,18 @@ class ItemItemCosine:
         train_rows = sp.csr_matrix(train_rows, dtype=np.float32)
         if self.dense_:
             return np.asarray(train_rows @ self.similarity_, dtype=np.float32)
-        seen = np.unique(train_rows.indices)
-        scores = np.zeros((train_rows.shape[0], self.n_items_), dtype=np.float32)
-        if len(seen) == 0:
-            return scores
-        # Only the similarities of the items these users have are needed; computed in
-        # blocks of those items so one block stays within block_items x items floats.
-        for begin in range(0, len(seen), self.block_items):
-            items = seen[begin : begin + self.block_items]
+        # The users' kept items, renumbered to rows of the kept similarities (no copy of
+        # those rows is made).
+        position = self._cached_row[train_rows.indices]
+        kept = position >= 0
+        row_of = np.repeat(np.arange(train_rows.shape[0]), np.diff(train_rows.indptr))
+        on_kept = sp.csr_matrix(
+            (train_rows.data[kept], (row_of[kept], position[kept])),
+            shape=(train_rows.shape[0], len(self.cached_items_)),
+        )
+        scores = np.asarray(on_kept @ self._cached, dtype=np.float32)
+        others = np.unique(train_rows.indices[~kept])
+        for begin in range(0, len(others), self.block_items):
+            items = others[begin : begin + self.block_items]
             scores += train_rows[:, items] @ self._similarity(items)
         return scores

@@ -222,13 +222,22 @@ def _cosine_reference(matrix: sp.csr_matrix) -> np.ndarray:
     return dense @ similarity
 
 
-@pytest.mark.parametrize("max_dense_bytes", [2**30, 100], ids=["dense", "blocked"])
-def test_item_item_cosine_matches_a_dense_reference(max_dense_bytes):
+@pytest.mark.parametrize(
+    "max_dense_bytes, cached",
+    [(2**30, 24), (1, 0), (24 * 4 * 10 + 5, 10)],
+    ids=["dense", "blocked", "blocked-with-kept-rows"],
+)
+def test_item_item_cosine_matches_a_dense_reference(max_dense_bytes, cached):
     matrix = _random_binary(60, 25, 0.2, seed=4)
-    matrix = sp.csr_matrix(matrix.toarray()[:, :-1])  # leaves item columns without users
+    dense = matrix.toarray()[:, :-1]  # 24 items
+    dense[:, 3] = 0  # an item without users: its similarities are 0, not NaN
+    matrix = sp.csr_matrix(dense)
     model = ItemItemCosine(block_items=7, max_dense_bytes=max_dense_bytes).fit(matrix)
-    assert model.dense_ is (max_dense_bytes == 2**30)
+    assert model.dense_ is (cached == 24)
     assert model.params["dense"] is model.dense_
+    assert model.params["cached_items"] == cached
+    # The kept rows are those of the most popular items.
+    np.testing.assert_array_equal(model.cached_items_, np.sort(popularity_order(matrix)[:cached]))
     rows = np.array([0, 5, 17, 59])
     scores = model.score_rows(rows, matrix[rows])
     np.testing.assert_allclose(scores, _cosine_reference(matrix)[rows], rtol=1e-5, atol=1e-6)
