@@ -494,7 +494,7 @@ class MostPopular:
     Attributes set by :meth:`fit`: ``counts_`` (ones per item) and ``n_items_``.
     """
 
-    name = "most_popular"
+    name = "most popular"
 
     @property
     def params(self) -> dict[str, Any]:
@@ -543,7 +543,7 @@ class ItemItemCosine:
     similarity rows are kept; all of them when dense), ``n_items_``.
     """
 
-    name = "item_item_cosine"
+    name = "item-item cosine"
 
     def __init__(self, *, block_items: int = 2048, max_dense_bytes: int = DENSE_SIMILARITY_BYTES):
         self.block_items = block_items

@@ -209,7 +209,7 @@ def test_most_popular_ranks_by_count():
     scores = model.score_rows(np.array([0, 3]), train[[0, 3]])
     assert scores.shape == (2, 4)
     np.testing.assert_array_equal(top_k(scores, train[[0, 3]], 2), [[3, 2], [1, 3]])
-    assert model.name == "most_popular" and model.params == {}
+    assert model.name == "most popular" and model.params == {}
 
 
 def _cosine_reference(matrix: sp.csr_matrix) -> np.ndarray:
