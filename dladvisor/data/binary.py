@@ -516,7 +516,7 @@ def read_sparse_npz(path: Path) -> BinaryDataset:
         value = data[first_bad]
         raise DataError(
             f"{path}: the matrix holds {value:g} at row {int(rows[first_bad]) + 1}, column "
-            f"{int(cols[first_bad]) + 1} ({bad.size:,} such cells); a binary matrix holds "
+            f"{int(cols[first_bad]) + 1} ({bad.size:,} cell(s) in all); a binary matrix holds "
             f"only 0 and 1: binarise it first, e.g. values >= 1 -> 1: {_BINARISE_HINT}, "
             "and save it again"
         )

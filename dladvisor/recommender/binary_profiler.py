@@ -165,6 +165,8 @@ def _alerts(dataset: BinaryDataset, summary: BinarySummary, per_column: np.ndarr
     alerts = []
     rows, columns = summary.rows, summary.columns
     over_time = summary.rows_are == "time steps"
+    # "rows", or "'userId' rows" when the rows are named by a column.
+    who = "rows" if dataset.row_name == "row" else f"{dataset.row_name!r} rows"
     if summary.empty_columns:
         empty = np.flatnonzero(per_column == 0)
         shown = ", ".join(repr(dataset.column_names[i]) for i in empty[:_SHOWN])
@@ -187,7 +189,7 @@ def _alerts(dataset: BinaryDataset, summary: BinarySummary, per_column: np.ndarr
             )
         else:
             message = (
-                f"{summary.empty_rows:,} {dataset.row_name} rows ({share:.1%}) have no ones: "
+                f"{summary.empty_rows:,} {who} ({share:.1%}) have no ones: "
                 "nothing to learn their tastes from, so recommendations for them fall back "
                 "to the most popular items"
             )
@@ -196,9 +198,9 @@ def _alerts(dataset: BinaryDataset, summary: BinarySummary, per_column: np.ndarr
         alerts.append(
             Alert(
                 "cold_rows",
-                f"{summary.cold_rows:,} of {rows:,} rows ({summary.cold_rows / rows:.0%}) "
-                f"have fewer than {COLD_ACTIVITY} ones: cold-start {dataset.row_name} rows "
-                "whose recommendations rest on little history",
+                f"{summary.cold_rows:,} of {rows:,} {who} ({summary.cold_rows / rows:.0%}) "
+                f"have fewer than {COLD_ACTIVITY} ones: cold-start {who} whose "
+                "recommendations rest on little history",
                 severity="info",
             )
         )
