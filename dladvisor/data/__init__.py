@@ -1,5 +1,11 @@
 """Readers: a path becomes a typed Dataset. Importing this package imports no TensorFlow."""
 
+from dladvisor.data.binary import (
+    BinaryDataset,
+    binary_from_table,
+    interactions_from_table,
+    read_sparse_npz,
+)
 from dladvisor.data.dataset import Dataset, TabularDataset
 from dladvisor.data.images import IMAGE_SUFFIXES, ImageDataset, image_list_from_table
 from dladvisor.data.registry import (
@@ -15,15 +21,19 @@ from dladvisor.data.sequences import SequenceDataset, sequence_from_table, seque
 
 __all__ = [
     "IMAGE_SUFFIXES",
+    "BinaryDataset",
     "Dataset",
     "ImageDataset",
     "ReadOptions",
     "Reader",
     "SequenceDataset",
     "TabularDataset",
+    "binary_from_table",
     "get_reader",
     "image_list_from_table",
+    "interactions_from_table",
     "read",
+    "read_sparse_npz",
     "reader_for",
     "register_reader",
     "sequence_from_table",

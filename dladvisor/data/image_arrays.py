@@ -7,7 +7,9 @@ under other keys, 1-D arrays with one value per image that become the annotation
 candidate targets: ``y``, ``labels``, ...). Images are shaped (N, H, W) or (N, H, W, C)
 with 1, 3 or 4 channels last; values are uint8, or numbers between 0 and 1 or 0 and 255.
 A 3-D array too narrow or too elongated for images holds sequences (N, T, F): it is
-handed to :func:`dladvisor.data.sequences.sequences_from_array`, labels and all.
+handed to :func:`dladvisor.data.sequences.sequences_from_array`, labels and all. An
+``.npz`` saved by ``scipy.sparse.save_npz`` holds a 0/1 matrix: it is handed to
+:func:`dladvisor.data.binary.read_sparse_npz`.
 
 Nothing pickled is loaded (``allow_pickle=False``): a pickle can run code.
 """
@@ -22,6 +24,7 @@ from typing import IO
 
 import numpy as np
 
+from dladvisor.data.binary import BinaryDataset, is_sparse_npz, read_sparse_npz
 from dladvisor.data.images import ImageDataset, pixel_range
 from dladvisor.data.registry import Reader, ReadOptions, format_suffix, register_reader
 from dladvisor.data.sequences import SequenceDataset, sequences_from_array
@@ -228,7 +231,7 @@ def _arrow_column(values: np.ndarray):
         return None
 
 
-def _read_npz(path: Path) -> ImageDataset | SequenceDataset:
+def _read_npz(path: Path) -> ImageDataset | SequenceDataset | BinaryDataset:
     import pyarrow as pa
 
     _check_magic(path, _ZIP_MAGICS, "a NumPy .npz file (a zip archive)")
@@ -241,6 +244,8 @@ def _read_npz(path: Path) -> ImageDataset | SequenceDataset:
                         headers[member[: -len(".npy")]] = _header(handle)
     except (zipfile.BadZipFile, ValueError, OSError, EOFError, zlib.error) as exc:
         raise _corrupt(path, exc) from exc
+    if is_sparse_npz(headers):
+        return read_sparse_npz(path)
     key = _image_key(path, headers)
     shape, dtype = headers[key]
     if dtype.hasobject:
@@ -302,11 +307,14 @@ def _read_npz(path: Path) -> ImageDataset | SequenceDataset:
     )
 
 
-def read_image_array(path: Path, options: ReadOptions) -> ImageDataset | SequenceDataset:
+def read_image_array(
+    path: Path, options: ReadOptions
+) -> ImageDataset | SequenceDataset | BinaryDataset:
     """Read images from a ``.npy`` file (memory-mapped) or an ``.npz`` file.
 
     A 3-D array shaped like sequences (N, T, F) rather than images is read as sequences
-    (:func:`dladvisor.data.sequences.sequences_from_array`).
+    (:func:`dladvisor.data.sequences.sequences_from_array`); a matrix saved with
+    ``scipy.sparse.save_npz`` as a 0/1 matrix (:func:`dladvisor.data.binary.read_sparse_npz`).
 
     Raises:
         DataError: a compressed, corrupt or pickled file; no array of images; values
@@ -329,7 +337,8 @@ register_reader(
         name="image-array",
         kind="image",
         suffixes=(".npy", ".npz"),
-        description="a NumPy array of images (N, H, W[, C]) or sequences (N, T, F)",
+        description="a NumPy array of images (N, H, W[, C]) or sequences (N, T, F), or a "
+        "scipy sparse 0/1 matrix (save_npz)",
         read=read_image_array,
     )
 )

@@ -38,10 +38,13 @@ class ReadOptions:
     Attributes:
         encoding: text encoding of a delimited file (``None``: sniff it).
         delimiter: field separator of a delimited file (``None``: sniff it).
+        threshold: an interaction list with ratings: the rating from which a user and
+            an item count as a one (``None``: at or above each user's mean rating).
     """
 
     encoding: str | None = None
     delimiter: str | None = None
+    threshold: float | None = None
 
 
 @dataclass(frozen=True)
@@ -142,20 +145,30 @@ def reader_for(path: Path) -> Reader:
 def read(path: str | Path, options: ReadOptions | None = None) -> Dataset:
     """Read ``path`` into a typed Dataset with the reader that claims it.
 
-    A table with a column of image file names (a CSV of ``path,label``) is returned as
+    A table that is an interaction list (``user,item[,rating][,timestamp]``) is returned
+    as its users x items 0/1 matrix (see
+    :func:`dladvisor.data.binary.interactions_from_table`); a table with a column of image file names (a CSV of ``path,label``) is returned as
     the images it lists (see :func:`dladvisor.data.images.image_list_from_table`); a
     table that holds a time series, sequences in long format or texts with a label, as
     those sequences (see :func:`dladvisor.data.sequences.sequence_from_table`).
     """
+    from dladvisor.data.binary import interactions_from_table
     from dladvisor.data.images import image_list_from_table
     from dladvisor.data.sequences import sequence_from_table
 
     path = Path(path)
     reader = reader_for(path)
+    options = options or ReadOptions()
     try:
-        dataset = reader.read(path, options or ReadOptions())
+        dataset = reader.read(path, options)
         if isinstance(dataset, TabularDataset):
-            return image_list_from_table(dataset) or sequence_from_table(dataset) or dataset
+            return (
+                # Before the others: user,item,rating,timestamp is no long-format sequence.
+                interactions_from_table(dataset, options.threshold)
+                or image_list_from_table(dataset)
+                or sequence_from_table(dataset)
+                or dataset
+            )
         return dataset
     except DataError:
         raise

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from dladvisor.errors import ConfigError
-from dladvisor.recommender.profile import Profile
+from dladvisor.recommender.profile import COLD_ACTIVITY, Profile
 
 __all__ = [
     "FACTS",
@@ -232,8 +232,10 @@ def _all_columns_binary(profile: Profile) -> bool | None:
     binary = profile.binary
     if binary is None:
         return None
-    if binary.source == "interactions":
-        return True  # a user,item list becomes a 0/1 matrix by construction
+    if binary.source in ("interactions", "sparse"):
+        # A user,item list becomes a 0/1 matrix by construction; a sparse matrix is
+        # checked to hold only 0 and 1 when it is read.
+        return True
     table = profile.table
     if table is not None and table.column_profiles:
         target = profile.target.name if profile.target is not None else None
@@ -353,6 +355,22 @@ FACTS: tuple[Fact, ...] = (
     Fact("binary.rows_are", "rows are", _on("binary", lambda b: b.rows_are)),
     Fact("binary.source", "binary source", _on("binary", lambda b: b.source)),
     Fact("binary.all_columns_binary", "every feature is 0/1", _all_columns_binary),
+    Fact(
+        "binary.cold_rows",
+        f"rows with fewer than {COLD_ACTIVITY} ones",
+        _on("binary", lambda b: b.cold_rows),
+    ),
+    Fact(
+        "binary.cold_columns",
+        f"columns with fewer than {COLD_ACTIVITY} ones",
+        _on("binary", lambda b: b.cold_columns),
+    ),
+    Fact(
+        "binary.top_decile_share",
+        "share of ones in the 10% most active columns",
+        _on("binary", lambda b: b.top_decile_share),
+    ),
+    Fact("binary.missing_cells", "missing cells", _on("binary", lambda b: b.missing_cells)),
 )
 
 #: Facts that come from the caller, not the Profile: the task being solved and, for

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
+    "COLD_ACTIVITY",
     "DATA_KINDS",
     "FEW_EXAMPLES",
     "FEW_PER_CLASS",
@@ -58,6 +59,9 @@ FEW_EXAMPLES = 1_000
 IMBALANCE_RATIO = 5.0
 #: Fewer examples than this in a class: too few to learn that class reliably.
 FEW_PER_CLASS = 30
+#: A row (user) or column (item) of a binary matrix with fewer ones than this is cold:
+#: too little history to learn its tastes or its audience.
+COLD_ACTIVITY = 5
 
 
 @dataclass(frozen=True)
@@ -233,8 +237,15 @@ class BinarySummary:
         column_activity_median: median ones per column.
         empty_rows, empty_columns: rows/columns with no 1 at all.
         rows_are: "entities" (users, documents) or "time steps" (monitoring).
-        source: "matrix" (a 0/1 table), "interactions" (user,item list) or
-            "signals" (on/off columns over time).
+        source: "matrix" (a 0/1 table), "interactions" (user,item list), "sparse" (a
+            scipy sparse matrix) or "signals" (on/off columns over time).
+        cold_rows, cold_columns: rows/columns with fewer than :data:`COLD_ACTIVITY` ones
+            (empty ones included): cold-start users and items.
+        top_decile_share: share of all ones in the 10% most active columns - how long
+            the tail of rarely touched items is (0.1 when every column is as active).
+        row_activity_max, column_activity_max: most ones in a row / a column.
+        missing_cells: cells with no value (0 in the matrix, filled by imputation).
+        duplicates: interactions: repeated (user, item) pairs merged into one.
     """
 
     rows: int
@@ -247,6 +258,13 @@ class BinarySummary:
     empty_columns: int = 0
     rows_are: str = "entities"
     source: str = "matrix"
+    cold_rows: int = 0
+    cold_columns: int = 0
+    top_decile_share: float = 0.0
+    row_activity_max: int = 0
+    column_activity_max: int = 0
+    missing_cells: int = 0
+    duplicates: int = 0
 
 
 @dataclass(frozen=True)

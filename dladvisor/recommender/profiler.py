@@ -19,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from dladvisor.data.binary import BinaryDataset
 from dladvisor.data.columns import (
     ID_NAME,
     TARGET_NAMES,
@@ -31,6 +32,7 @@ from dladvisor.data.dataset import Dataset, TabularDataset
 from dladvisor.data.images import ImageDataset
 from dladvisor.data.sequences import SequenceDataset
 from dladvisor.errors import ConfigError, DataError
+from dladvisor.recommender.binary_profiler import activity, profile_binary
 from dladvisor.recommender.image_profiler import profile_images
 from dladvisor.recommender.sequence_profiler import profile_sequences
 from dladvisor.recommender.profile import (
@@ -99,6 +101,8 @@ def profile_dataset(
         return profile_images(dataset, target, guess_target=guess_target)
     if isinstance(dataset, SequenceDataset):
         return profile_sequences(dataset, target, guess_target=guess_target)
+    if isinstance(dataset, BinaryDataset):
+        return profile_binary(dataset, target, guess_target=guess_target)
     raise DataError(
         f"{dataset.path}: profiling {dataset.kind!r} data is not supported; "
         "point at a table (CSV, Parquet, JSON Lines or Excel)"
@@ -604,12 +608,10 @@ class _TableProfiler:
             columns=len(binary_names),
             share_ones=round(float(per_row.sum()) / matrix.size, 6),
             binary_columns=len(binary_names),
-            row_activity_median=float(np.median(per_row)),
-            column_activity_median=float(np.median(per_column)),
-            empty_rows=int((per_row == 0).sum()),
-            empty_columns=int((per_column == 0).sum()),
             rows_are="time steps" if ordered_in_time else "entities",
             source="signals" if ordered_in_time else "matrix",
+            missing_cells=sum(self.table.column(n).null_count for n in binary_names),
+            **activity(per_row, per_column),
         )
 
 

@@ -75,6 +75,10 @@ EVIDENCE_FACTS: tuple[str, ...] = (
     "binary.share_ones",
     "binary.rows_are",
     "binary.all_columns_binary",
+    "binary.cold_rows",
+    "binary.cold_columns",
+    "binary.top_decile_share",
+    "binary.missing_cells",
 )
 
 
