@@ -76,6 +76,9 @@ class BinaryDataset(Dataset):
             timestamps came from; ``None`` when there is none.
         label_column: the annotation that is a label per row (an anomaly flag, a
             target); ``None`` when there is none.
+        seen: interactions with ratings: every (user, item) pair rated, ones or not -
+            the items a recommender does not offer again; ``None`` when that is
+            ``matrix`` itself.
     """
 
     kind: ClassVar[str] = "binary"
@@ -94,6 +97,7 @@ class BinaryDataset(Dataset):
     duplicates: int = field(default=0, kw_only=True)
     time_column: str | None = field(default=None, kw_only=True)
     label_column: str | None = field(default=None, kw_only=True)
+    seen: "scipy.sparse.csr_matrix | None" = field(default=None, kw_only=True)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -339,7 +343,12 @@ def interactions_from_table(
         how = f"the latest by {time_name!r}" if time_name is not None else "the last row"
         notes.append(f"{duplicates:,} repeated (user, item) pairs merged, keeping {how}")
     threshold_note = ""
+    seen = None
     if ratings is not None:
+        seen = scipy.sparse.csr_matrix(
+            (np.ones(len(kept), dtype=np.float32), (users[kept], items[kept])),
+            shape=(n_users, n_items),
+        )
         values = ratings[kept]
         kept_users = users[kept]
         if threshold is not None:
@@ -390,6 +399,7 @@ def interactions_from_table(
         threshold_note=threshold_note,
         duplicates=duplicates,
         time_column=time_name,
+        seen=seen,
     )
 
 
@@ -588,11 +598,12 @@ def _zero_one(path: Path, name: str, column: "pa.ChunkedArray") -> tuple[np.ndar
         bad = np.flatnonzero(invalid)
         if bad.size:
             row = int(bad[0])
+            example = f"e.g. 1 where {name} >= 1" if not is_string(kind) else "e.g. 1 for one value"
             raise DataError(
                 f"{path}: column {name!r} holds {_number_text(column[row].as_py())} (row "
                 f"{row + 1}); a binary matrix holds only 0/1 or true/false (or yes/no): "
-                f"binarise it (e.g. 1 where {name} >= 1), drop the column, or pass "
-                f"--target {name} to predict it"
+                f"binarise it ({example}), drop the column, or pass --target {name} if it "
+                "is a label"
             )
     ones = pc.fill_null(ones, False).to_numpy(zero_copy_only=False).astype(bool, copy=False)
     return ones & ~missing, missing

@@ -45,13 +45,38 @@ def _shape_line(profile: Profile) -> str:
         )
     if profile.sequence is not None:
         return _sequence_line(profile.sequence)
+    if profile.binary is not None:
+        return _binary_line(profile.binary)
     return f"{profile.samples:,} samples"
+
+
+def _binary_line(b) -> str:
+    """One line on a 0/1 matrix: size, density, the long tail, cold rows and columns."""
+    source = {"interactions": "an interaction list", "sparse": "a sparse matrix"}.get(
+        b.source, "0/1 columns"
+    )
+    line = (
+        f"{b.rows:,} rows ({b.rows_are}) x {b.columns:,} columns from {source}, "
+        f"{b.share_ones:.2%} ones; ones per row median {b.row_activity_median:g} (max "
+        f"{b.row_activity_max:,}), per column median {b.column_activity_median:g} (max "
+        f"{b.column_activity_max:,}); the 10% busiest columns hold {b.top_decile_share:.0%} "
+        "of the ones"
+    )
+    if b.rows_are == "entities":  # users with few ones; time steps are not "cold"
+        line += f"; cold (under 5 ones): {b.cold_rows:,} rows, {b.cold_columns:,} columns"
+    if b.missing_cells:
+        line += f"; {b.missing_cells:,} missing cells"
+    if b.duplicates:
+        line += f"; {b.duplicates:,} duplicate interactions merged"
+    return line
 
 
 def _sequence_line(s) -> str:
     """One line on a series, sequences or texts."""
     lengths = (
-        f"{s.length_min:,}" if s.length_min == s.length_max else f"{s.length_min:,}-{s.length_max:,}"
+        f"{s.length_min:,}"
+        if s.length_min == s.length_max
+        else f"{s.length_min:,}-{s.length_max:,}"
     )
     if s.form == "series":
         line = f"a time series of {s.length_max:,} steps, {s.channels} channel(s)"
@@ -114,6 +139,8 @@ def profile_summary(profile: Profile) -> str:
     ]
     if profile.table is not None:
         lines.append(f"columns: {_column_types(profile)}")
+        if profile.binary is not None:
+            lines.append(f"0/1:     {_binary_line(profile.binary)}")
     lines.append(f"target:  {_target_line(profile, e)}")
     if profile.alerts:
         lines.append("alerts:")
@@ -139,11 +166,7 @@ def profile_markdown(profile: Profile) -> str:
     if profile.sampling:
         out.append(f"- **Sampled:** {'; '.join(e(s) for s in profile.sampling)}")
     if profile.binary is not None:
-        b = profile.binary
-        out.append(
-            f"- **Binary reading:** {b.binary_columns} columns of 0/1, {b.share_ones:.1%} "
-            f"ones, rows are {b.rows_are}"
-        )
+        out.append(f"- **Binary reading:** {_binary_line(profile.binary)}")
     if profile.table is not None:
         out += [
             "",
