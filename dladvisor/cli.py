@@ -46,6 +46,13 @@ _read_options = _options(
         help="Field separator of a delimited file: one character such as ';', or tab. "
         "Default: sniffed.",
     ),
+    click.option(
+        "--threshold",
+        type=float,
+        metavar="RATING",
+        help="An interaction list with ratings (user,item,rating): a rating at or above "
+        "this is a one. Default: at or above the user's own mean rating.",
+    ),
 )
 _target_option = click.option(
     "--target",
@@ -81,17 +88,17 @@ def cli() -> None:
     """
 
 
-def _read_options_of(encoding: str | None, delimiter: str | None):
+def _read_options_of(encoding: str | None, delimiter: str | None, threshold: float | None = None):
     from dladvisor.data import ReadOptions
 
-    return ReadOptions(encoding=encoding, delimiter=delimiter)
+    return ReadOptions(encoding=encoding, delimiter=delimiter, threshold=threshold)
 
 
-def _read_and_profile(path, target, encoding, delimiter):
+def _read_and_profile(path, target, encoding, delimiter, threshold):
     from dladvisor.data import read
     from dladvisor.recommender import profile_dataset
 
-    dataset = read(path, _read_options_of(encoding, delimiter))
+    dataset = read(path, _read_options_of(encoding, delimiter, threshold))
     return profile_dataset(dataset, target=target)
 
 
@@ -103,7 +110,7 @@ def _run_dir(out: Path | None, profile) -> Path:
 
 @cli.command()
 @_data_options
-def profile(path, target, out, encoding, delimiter):
+def profile(path, target, out, encoding, delimiter, threshold):
     """Profile the data set at PATH: kind, columns, target, alerts.
 
     Writes profile.json into the run directory and prints a summary.
@@ -115,7 +122,7 @@ def profile(path, target, out, encoding, delimiter):
     """
     from dladvisor.report import profile_summary, write_profile_run
 
-    result = _read_and_profile(path, target, encoding, delimiter)
+    result = _read_and_profile(path, target, encoding, delimiter, threshold)
     run_dir = write_profile_run(_run_dir(out, result), result)
     click.echo(profile_summary(result))
     click.echo(f"\nwritten: {run_dir}/profile.json")
@@ -131,7 +138,7 @@ def profile(path, target, out, encoding, delimiter):
     + ", ".join(sorted(TASKS))
     + ".",
 )
-def recommend(path, target, out, encoding, delimiter, task):
+def recommend(path, target, out, encoding, delimiter, threshold, task):
     """Recommend a deep-learning technique for the data set at PATH.
 
     Ranks MLP, CNN, RNN/LSTM, GAN and RBM by explicit rules, with the evidence, the
@@ -143,11 +150,12 @@ def recommend(path, target, out, encoding, delimiter, task):
     Examples:
       dladvisor recommend examples/penguins.csv --target species
       dladvisor recommend ratings.parquet --task recommendation --out runs/ratings
+      dladvisor recommend ratings.csv --threshold 4      # user,item,rating: 4+ is a one
     """
     from dladvisor.recommender import recommend as recommend_technique
     from dladvisor.report import recommendation_summary, write_recommendation_run
 
-    result = _read_and_profile(path, target, encoding, delimiter)
+    result = _read_and_profile(path, target, encoding, delimiter, threshold)
     recommendation = recommend_technique(result, task=task)
     run_dir = write_recommendation_run(_run_dir(out, result), result, recommendation)
     click.echo(recommendation_summary(result, recommendation))
@@ -159,11 +167,11 @@ def recommend(path, target, out, encoding, delimiter, task):
 @_target_option
 @click.option(
     "--technique",
-    type=click.Choice(["auto", "mlp", "cnn", "rnn", "gan"]),
+    type=click.Choice(["auto", "mlp", "cnn", "rnn", "gan", "rbm"]),
     default="auto",
     show_default=True,
     help="Technique to train; auto takes the recommendation's choice (gan: images without "
-    "labels).",
+    "labels; rbm: 0/1 data).",
 )
 @click.option(
     "--time-budget",
@@ -220,13 +228,26 @@ def recommend(path, target, out, encoding, delimiter, task):
     "--task",
     "image_task",
     type=click.Choice(
-        ["auto", "generation", "inpainting", "super-resolution", "generate", "inpaint"]
+        [
+            "auto",
+            "generation",
+            "inpainting",
+            "super-resolution",
+            "generate",
+            "inpaint",
+            "recommend",
+            "monitor",
+            "features",
+            "impute",
+        ]
     ),
     default="auto",
     show_default=True,
-    help="Images: what to learn. auto: classify (or regress) with labels, generate "
-    "without; generation (a GAN that makes new images, labels ignored); inpainting "
-    "(fill holes); super-resolution (upscale by --scale).",
+    help="What to learn; auto: inferred from the data. Images: generation (a GAN that "
+    "makes new images, labels ignored), inpainting (fill holes), super-resolution "
+    "(upscale by --scale). 0/1 data (an RBM): recommend (users x items: rank unseen "
+    "items), monitor (on/off signals over time: flag unusual rows), features (learnt "
+    "features, see `dladvisor transform`), impute (fill blank cells).",
 )
 @click.option(
     "--scale",
@@ -294,6 +315,7 @@ def train(
     resume,
     encoding,
     delimiter,
+    threshold,
     quiet,
 ):
     """Train and tune the recommended model for the data at PATH.
@@ -302,7 +324,11 @@ def train(
     a CSV of image paths with a label or value column, or an .npy/.npz array; images
     without labels (a GAN that generates new ones - see `dladvisor generate`), or
     images to restore (--task inpainting or super-resolution: a GAN, whose
-    `dladvisor predict` writes restored pictures); or sequences (an RNN): a time series (a time column and value columns; forecast
+    `dladvisor predict` writes restored pictures); 0/1 data (an RBM): a users x items
+    matrix, an interaction list (user,item[,rating][,timestamp]) or a sparse .npz to
+    recommend from, on/off signals over time to monitor, or any of them for learnt
+    features (--task features) or to fill blank cells (--task impute); or sequences (an
+    RNN): a time series (a time column and value columns; forecast
     --horizon steps ahead), labelled sequences (a long table with an id column, a .ts
     file, an (N, T, F) array) or texts with a label. Splits the examples into train,
     validation and test parts (a series by time), fits a classical baseline, tunes the
@@ -316,6 +342,8 @@ def train(
       dladvisor train photos/ --time-budget 30m
       dladvisor train faces/ --task inpainting --masks faces_masks/ --time-budget 30m
       dladvisor train photos/ --task super-resolution --scale 2 --time-budget 1h
+      dladvisor train ratings.csv --threshold 4 --time-budget 10m   # user,item,rating
+      dladvisor train machine_states.csv --task monitor --time-budget 5m
       dladvisor train sales_by_month.csv --target sales --horizon 12 --time-budget 10m
       dladvisor train reviews.csv --target sentiment --time-budget 15m
       dladvisor train scans.csv --target diagnosis --time-budget 1h
@@ -352,7 +380,7 @@ def train(
         settings=settings,
         out=out,
         resume=resume,
-        read_options=None if resume else _read_options_of(encoding, delimiter),
+        read_options=None if resume else _read_options_of(encoding, delimiter, threshold),
         reporter=ProgressReporter(quiet=quiet),
         # Start-up already spent part of the budget; a budget smaller than that still
         # gets a (last) moment, and the run ends with the best model it reached.
@@ -366,13 +394,29 @@ def train(
 
 @cli.command()
 @click.argument("model", type=click.Path(path_type=Path))
-@click.argument("data", type=click.Path(path_type=Path))
+@click.argument("data", type=click.Path(path_type=Path), required=False)
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
     metavar="PATH",
     help="CSV file to write (a folder for restored images). Default: "
-    "predictions-<data-name>.csv (restored-<data-name>/) in the current folder.",
+    "predictions-<data-name>.csv (restored-<data-name>/, recommendations-<run-name>.csv) "
+    "in the current folder.",
+)
+@click.option(
+    "--user",
+    "users",
+    multiple=True,
+    metavar="ID",
+    help="A recommender: the user to recommend to (repeat for several). Default: every "
+    "user in DATA, or in the training data when DATA is left out.",
+)
+@click.option(
+    "--top",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="A recommender: items per user.",
 )
 @click.option(
     "--id-column", metavar="COLUMN", help="Copy this column of DATA into the output first."
@@ -385,7 +429,7 @@ def train(
     "the images' transparent pixels are the holes.",
 )
 @_read_options
-def predict(model, data, out, id_column, masks, encoding, delimiter):
+def predict(model, data, out, users, top, id_column, masks, encoding, delimiter, threshold):
     """Predict with a trained MODEL (a run directory or its model.keras) on DATA.
 
     For a model of a table, DATA is a table: its columns are checked against those the
@@ -399,6 +443,13 @@ def predict(model, data, out, id_column, masks, encoding, delimiter):
     series is regular). The output holds the predicted class with one probability per
     class, or the predicted value.
 
+    For an RBM (0/1 data): a recommender ranks the items each user has not touched
+    (users from DATA, or from the training data with DATA left out; --user picks some,
+    --top sets how many items; users it never saw get the most popular items, said so);
+    a monitor gives each row of DATA its anomaly score (free energy) and whether it
+    passes the alarm threshold; an imputer writes DATA with its blank cells filled; a
+    feature learner writes its hidden units (as `dladvisor transform` does).
+
     \b
     Examples:
       dladvisor predict runs/penguins-20261125-120000 examples/penguins.csv
@@ -407,15 +458,25 @@ def predict(model, data, out, id_column, masks, encoding, delimiter):
       dladvisor predict runs/sales-20261125-120000 sales_by_month.csv --out next_year.csv
       dladvisor predict runs/faces-20261125-120000 damaged/ --masks damaged_masks/ --out fixed
       dladvisor predict runs/photos-20261125-120000 small_photos/ --out upscaled
+      dladvisor predict runs/ratings-20261125-120000 --user 42 --top 10
+      dladvisor predict runs/ratings-20261125-120000 --out all_users.csv
+      dladvisor predict runs/states-20261125-120000 last_week.csv --out scores.csv
     """
     from dladvisor.data import read
     from dladvisor.errors import ConfigError, DataError, DataFileNotFoundError
     from dladvisor.export import load, write_predictions
     from dladvisor.report.escape import for_terminal
 
-    if not Path(data).exists():
+    if data is not None and not Path(data).exists():
         raise DataFileNotFoundError(f"{data} does not exist; give the data to predict on")
     trained = load(model)
+    if getattr(trained.schema, "kind", "") == "rbm":
+        _predict_binary(trained, model, data, out, users, top, id_column, masks, threshold)
+        return
+    if users:
+        raise ConfigError("--user: only a recommender (an RBM on users x items) takes users")
+    if data is None:
+        raise ConfigError(f"{model}: give the DATA to predict on")
     if getattr(trained.schema, "kind", "") == "generator":
         raise ConfigError(
             f"{model}: this model generates images and takes no data; use `dladvisor "
@@ -430,7 +491,7 @@ def predict(model, data, out, id_column, masks, encoding, delimiter):
         name = Path(data).stem if Path(data).is_file() else Path(data).resolve().name
         predictions, notes = trained.predict_with_notes(data, id_column=id_column)
     else:
-        dataset = read(data, _read_options_of(encoding, delimiter))
+        dataset = read(data, _read_options_of(encoding, delimiter, threshold))
         name = dataset.name
         takes_sequences = getattr(trained.schema, "kind", "") == "sequence"
         given = dataset if takes_sequences else getattr(dataset, "table", None)
@@ -456,6 +517,91 @@ def predict(model, data, out, id_column, masks, encoding, delimiter):
         if getattr(trained.schema, "per_step", False):
             what = "steps"
         click.echo(f"predicted {predictions.num_rows:,} {what} with {technique}")
+    click.echo(f"written: {target}")
+
+
+def _predict_binary(trained, model, data, out, users, top, id_column, masks, threshold):
+    """``predict`` for an RBM: recommendations, anomaly scores, filled cells, features."""
+    from dladvisor.data import read
+    from dladvisor.errors import ConfigError
+    from dladvisor.export import write_predictions
+    from dladvisor.report.escape import for_terminal
+
+    schema = trained.schema
+    if masks is not None or id_column is not None:
+        raise ConfigError(
+            f"--{'masks' if masks is not None else 'id-column'}: not for a model of 0/1 data; "
+            "its outputs carry the row ids"
+        )
+    if threshold is None:  # ratings become ones as they did in training
+        threshold = schema.threshold
+    given = read(data, _read_options_of(None, None, threshold)) if data is not None else None
+    run_name = Path(model).resolve().name if Path(model).is_dir() else Path(model).parent.name
+    if schema.task == "recommendation":
+        table, notes = trained.recommend(list(users) or None, top=top, data=given)
+        default = f"recommendations-{given.name if given is not None else run_name}.csv"
+        summary = f"recommended {top} item(s) to {len(set(table.column(0).to_pylist())):,} user(s)"
+    else:
+        if users:
+            raise ConfigError(f"--user: this RBM was trained for {schema.task}, not recommendation")
+        if given is None:
+            raise ConfigError(f"{model}: give the DATA to predict on")
+        table, notes = trained.predict_binary(given)
+        default = f"predictions-{given.name}.csv"
+        summary = {
+            "monitoring": f"scored {table.num_rows:,} row(s) for anomalies",
+            "imputation": f"filled the blank cells of {table.num_rows:,} row(s)",
+        }.get(schema.task, f"computed the learnt features of {table.num_rows:,} row(s)")
+    target = Path(out) if out is not None else Path(default)
+    if data is not None and target.resolve() == Path(data).resolve():
+        raise ConfigError(f"--out {target} is the input file; choose another file name")
+    write_predictions(table, target)
+    for note in notes:
+        click.echo(f"note: {for_terminal(note)}", err=True)
+    click.echo(f"{summary} with {trained.metadata.get('technique')}")
+    click.echo(f"written: {target}")
+
+
+@cli.command()
+@click.argument("model", type=click.Path(path_type=Path))
+@click.argument("data", type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    metavar="PATH",
+    help="CSV file to write. Default: features-<data-name>.csv in the current folder.",
+)
+@_read_options
+def transform(model, data, out, encoding, delimiter, threshold):
+    """Write the learnt features of DATA: the hidden units of an RBM trained on 0/1 data.
+
+    One row per row of DATA (its id first), one column per hidden unit (hidden_1 ...
+    hidden_H): the probability that the unit is on. DATA is laid out like the training
+    data (columns matched by name; unknown ones are dropped, said so). Any RBM run
+    transforms, whatever its task.
+
+    \b
+    Examples:
+      dladvisor train votes.csv --task features --time-budget 5m
+      dladvisor transform runs/votes-20261125-120000 votes.csv --out features.csv
+    """
+    from dladvisor.data import read
+    from dladvisor.errors import ConfigError, DataFileNotFoundError
+    from dladvisor.export import load, write_predictions
+    from dladvisor.report.escape import for_terminal
+
+    if not Path(data).exists():
+        raise DataFileNotFoundError(f"{data} does not exist; give the data to transform")
+    trained = load(model)
+    given = read(data, _read_options_of(encoding, delimiter, threshold))
+    table, notes = trained.transform(given)
+    target = Path(out) if out is not None else Path(f"features-{given.name}.csv")
+    if target.resolve() == Path(data).resolve():
+        raise ConfigError(f"--out {target} is the input file; choose another file name")
+    write_predictions(table, target)
+    for note in notes:
+        click.echo(f"note: {for_terminal(note)}", err=True)
+    click.echo(f"wrote {table.num_columns - 1} learnt feature(s) of {table.num_rows:,} row(s)")
     click.echo(f"written: {target}")
 
 

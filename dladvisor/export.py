@@ -31,6 +31,7 @@ import pyarrow as pa
 
 from dladvisor._files import to_jsonable, write_atomically
 from dladvisor.errors import ConfigError, DataError
+from dladvisor.models.binary_schema import RBMSchema
 from dladvisor.models.image_schema import GeneratorSchema, ImageSchema, RestorationSchema
 from dladvisor.models.schema import TableSchema
 from dladvisor.models.sequence_schema import SequenceSchema
@@ -177,7 +178,9 @@ class TrainedModel:
         path: the ``model.keras`` file it was loaded from.
     """
 
-    schema: TableSchema | ImageSchema | SequenceSchema | GeneratorSchema | RestorationSchema
+    schema: (
+        TableSchema | ImageSchema | SequenceSchema | GeneratorSchema | RestorationSchema | RBMSchema
+    )
     metadata: dict[str, Any]
     model: Any = field(repr=False)
     path: Path
@@ -229,6 +232,13 @@ class TrainedModel:
                 f"{self.path}: this model restores images ({self.schema.task}) and writes "
                 "pictures, not a table; use TrainedModel.restore (the CLI's predict does)"
             )
+        if isinstance(self.schema, RBMSchema):
+            if id_column is not None:
+                raise ConfigError(
+                    "--id-column: outputs of a model of 0/1 data carry the row ids (users, "
+                    "time steps) already; leave --id-column out"
+                )
+            return self.predict_binary(data)
         if self.takes_images:
             if id_column is not None:
                 raise ConfigError(
@@ -278,6 +288,50 @@ class TrainedModel:
         columns.update(predictions)
         result = pa.table(columns)
         return (result.to_pandas() if as_pandas else result), notes
+
+    def predict_binary(self, data: Any) -> "tuple[pa.Table, tuple[str, ...]]":
+        """What a model of 0/1 data gives for ``data`` (a path or a BinaryDataset), by its
+        task: recommendations for the users in it, anomaly scores, learnt features, or
+        the data with its missing cells filled (see :mod:`dladvisor.binary_predict`)."""
+        from dladvisor import binary_predict
+
+        self._check_binary()
+        task = self.schema.task
+        if task == "recommendation":
+            return binary_predict.recommend(self, data=data)
+        if task == "monitoring":
+            return binary_predict.anomaly_scores(self, data)
+        if task == "imputation":
+            return binary_predict.impute(self, data)
+        return binary_predict.hidden_features(self, data)
+
+    def recommend(
+        self, users=None, *, top: int = 10, data: Any = None
+    ) -> "tuple[pa.Table, tuple[str, ...]]":
+        """The ``top`` unseen items per user; see :func:`dladvisor.binary_predict.recommend`."""
+        from dladvisor import binary_predict
+
+        self._check_binary("recommendation")
+        return binary_predict.recommend(self, users, top=top, data=data)
+
+    def transform(self, data: Any) -> "tuple[pa.Table, tuple[str, ...]]":
+        """The RBM's hidden-unit probabilities for each row of ``data`` (any RBM task)."""
+        from dladvisor import binary_predict
+
+        self._check_binary()
+        return binary_predict.hidden_features(self, data)
+
+    def _check_binary(self, task: str | None = None) -> None:
+        if not isinstance(self.schema, RBMSchema):
+            raise ConfigError(
+                f"{self.path}: this model was not trained on 0/1 data (an RBM); "
+                "use `dladvisor predict`"
+            )
+        if task is not None and self.schema.task != task:
+            raise ConfigError(
+                f"{self.path}: this RBM was trained for {self.schema.task}, not {task}; "
+                "--user and --top are for a recommender"
+            )
 
     def generate(self, count: int, *, seed: int = 0) -> np.ndarray:
         """``count`` new images from a generator: uint8 (count, H, W, C).
@@ -672,6 +726,8 @@ def load(path: str | Path) -> TrainedModel:
             schema = RestorationSchema.from_dict(saved)
         elif kind == SequenceSchema.kind:
             schema = SequenceSchema.from_dict(saved)
+        elif kind == RBMSchema.kind:
+            schema = RBMSchema.from_dict(saved)
         else:
             schema = TableSchema.from_dict(saved)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:

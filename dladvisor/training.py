@@ -50,6 +50,7 @@ from dladvisor.errors import (
     TuningError,
 )
 from dladvisor.models import get_hypermodel_class, technique_names
+from dladvisor.models.binary_schema import BINARY_TASK_ALIASES, BINARY_TASKS
 from dladvisor.models.image_schema import ImageSchema
 from dladvisor.models.schema import TableSchema
 from dladvisor.models.sequence_schema import SequenceSchema
@@ -92,9 +93,16 @@ _TASKS_TRAINED = (
     "generation",
     "inpainting",
     "super-resolution",
+    *BINARY_TASKS,
 )
-#: The techniques dladvisor trains, by data kind.
-TRAINABLE = {"tabular": ("mlp",), "image": ("cnn", "gan"), "sequence": ("rnn",)}
+#: The techniques dladvisor trains, by data kind (an RBM only for the tasks of binary
+#: data, :data:`~dladvisor.models.binary_schema.BINARY_TASKS`, which only it trains).
+TRAINABLE = {
+    "tabular": ("mlp", "rbm"),
+    "image": ("cnn", "gan"),
+    "sequence": ("rnn",),
+    "binary": ("rbm",),
+}
 #: Epochs per trial at most, and early-stopping patience, when the data is not small.
 DEFAULT_MAX_EPOCHS = 50
 DEFAULT_PATIENCE = 5
@@ -150,8 +158,10 @@ class TrainSettings:
             by name and shape); None starts from random weights.
         horizon: a time series: the steps forecast at once (``--horizon``).
         lookback: a time series: the steps each forecast looks back on; None tunes it.
-        task: images: "auto" (classification with labels, generation without),
-            "generation", "inpainting" or "super-resolution".
+        task: "auto" (inferred from the data); images: "generation", "inpainting" or
+            "super-resolution"; binary data (a 0/1 table, an interaction list, a sparse
+            matrix): "recommend", "monitor", "features" or "impute" (see
+            :data:`~dladvisor.models.binary_schema.BINARY_TASK_ALIASES`).
         scale: super-resolution: the upscaling factor (2, 3 or 4); None: 2.
         masks: inpainting: a folder of mask files, matched to the images by name (white:
             a hole); None draws random holes.
@@ -268,6 +278,7 @@ def train(
     deadline = deadline or Deadline(settings.time_budget_s)
 
     image_task = _image_task(settings)
+    binary_task = BINARY_TASK_ALIASES.get(settings.task)
     dataset = read(path, read_options)
     profile = profile_dataset(dataset, target=target)
     if image_task is not None and not isinstance(dataset, ImageDataset):
@@ -275,7 +286,13 @@ def train(
             f"--task {settings.task}: it works on images; {dataset.path} holds "
             f"{profile.kind} data - leave --task out"
         )
-    recommendation = recommend(profile, task=image_task)
+    if binary_task is not None and isinstance(dataset, (ImageDataset, SequenceDataset)):
+        raise ConfigError(
+            f"--task {settings.task}: it works on 0/1 data (a table of 0/1 columns, an "
+            f"interaction list, a sparse .npz); {dataset.path} holds {profile.kind} data - "
+            "leave --task out"
+        )
+    recommendation = recommend(profile, task=image_task or binary_task)
     technique = _choose_technique(settings.technique, profile, recommendation)
     if settings.init_weights and not Path(settings.init_weights).is_file():
         raise ConfigError(
@@ -299,10 +316,24 @@ def train(
             f"--cv: cross-validation is for small tables; models of {profile.kind} data are "
             "scored on a validation part - leave --cv out"
         )
-    if image_task == "inpainting":
-        task: _Task = _InpaintingTask(
-            dataset, profile, seed=settings.seed, companions=settings.masks
+    if settings.cv and recommendation.task in BINARY_TASKS:
+        raise ConfigError(
+            "--cv: an RBM is scored on held-out ones or rows, not by cross-validation - "
+            "leave --cv out"
         )
+    if recommendation.task in BINARY_TASKS:
+        from dladvisor.binary_tasks import binary_task as make_binary_task
+
+        task: _Task = make_binary_task(
+            dataset,
+            profile,
+            recommendation.task,
+            seed=settings.seed,
+            target=profile.target.name if profile.target is not None else None,
+            threshold=read_options.threshold if read_options is not None else None,
+        )
+    elif image_task == "inpainting":
+        task = _InpaintingTask(dataset, profile, seed=settings.seed, companions=settings.masks)
     elif image_task == "super-resolution":
         task = _SuperResolutionTask(
             dataset,
@@ -1647,7 +1678,12 @@ def _fit_and_export(
     metrics, matrix = task.evaluate(model, baseline, hyperparameters)
     reporter.message(_scores_line(f"{technique} (test)", metrics, kind))
     comparison = compare(
-        metrics, baseline.metrics, kind, model_name=technique, baseline_name=baseline.name
+        metrics,
+        baseline.metrics,
+        kind,
+        model_name=technique,
+        baseline_name=baseline.name,
+        metric=getattr(task, "compared_metric", None) or None,
     )
 
     seconds = time.monotonic() - started
@@ -1695,8 +1731,16 @@ def _fit_and_export(
 def _image_task(settings: TrainSettings) -> str | None:
     """The image task ``--task`` names (None for auto), checked against the options that
     only one task takes."""
-    if settings.task != "auto" and settings.task not in IMAGE_TASKS:
-        raise ConfigError(f"--task {settings.task!r}: choose auto, {', '.join(IMAGE_TASKS)}")
+    if settings.task != "auto" and settings.task not in {**IMAGE_TASKS, **BINARY_TASK_ALIASES}:
+        raise ConfigError(
+            f"--task {settings.task!r}: choose auto; for images {', '.join(IMAGE_TASKS)}; "
+            "for 0/1 data recommend, monitor, features or impute"
+        )
+    if settings.task in BINARY_TASK_ALIASES and settings.technique not in ("auto", "rbm"):
+        raise ConfigError(
+            f"--technique {settings.technique}: --task {settings.task} trains an RBM; leave "
+            "--technique out (or use rbm)"
+        )
     task = IMAGE_TASKS.get(settings.task)
     if task is not None and settings.technique not in ("auto", "gan"):
         raise ConfigError(
@@ -1830,6 +1874,10 @@ def _scores_line(who: str, metrics: dict[str, float], kind: str) -> str:
         "generation": ("frechet_distance",),
         "inpainting": ("masked_psnr", "psnr", "ssim"),
         "super-resolution": ("psnr", "ssim"),
+        "recommendation": ("precision_at_10", "recall_at_10", "ndcg_at_10"),
+        "monitoring": ("roc_auc", "precision", "recall"),
+        "feature-learning": ("pseudo_likelihood", "balanced_accuracy"),
+        "imputation": ("log_loss", "accuracy", "roc_auc"),
     }.get(kind, ("accuracy", "balanced_accuracy"))
     return who + ": " + ", ".join(f"{k} {metrics[k]:.4f}" for k in keys if k in metrics)
 
@@ -1838,11 +1886,23 @@ def _choose_technique(asked: str, profile: Profile, rec: Recommendation) -> str:
     """The technique to train, or a ConfigError that says why and what fits."""
     data_kind = _data_kind(profile)
     trainable = tuple(t for t in TRAINABLE.get(data_kind, ()) if t in technique_names())
+    # An RBM trains for the tasks of binary data, and only it does: on 0/1 data, or on
+    # a table the user declared binary with --task (its values are checked then).
+    if rec.task in BINARY_TASKS:
+        if profile.kind != "binary" and rec.task_source != "user":
+            raise ConfigError(
+                f"{profile.source}: the task is {rec.task} ({rec.task_reason}); dladvisor "
+                "learns it with an RBM on 0/1 data only, and this data has other values - "
+                "pass --target COLUMN to predict a column"
+            )
+        trainable = tuple(t for t in trainable if t == "rbm")
+    else:
+        trainable = tuple(t for t in trainable if t != "rbm")
     if not trainable:
         raise ConfigError(
             f"{profile.source}: {profile.kind} data calls for {rec.top.name} "
-            f"({rec.task}); dladvisor trains models on tables, images and sequences so far - "
-            "`dladvisor recommend` explains the choice"
+            f"({rec.task}); dladvisor trains models on tables, images, sequences and 0/1 "
+            "data so far - `dladvisor recommend` explains the choice"
         )
     if rec.task not in _TASKS_TRAINED:
         fix = (

@@ -59,7 +59,7 @@ _TASK_KINDS = ("binary", "multiclass", "regression")
 # Kinds a comparison is decided for: score()'s, plus forecasts (scored by forecast_scores).
 _COMPARED_KINDS = _TASK_KINDS + (FORECAST, GENERATION, INPAINTING, SUPER_RESOLUTION)
 # Primary metrics for which a lower value is better.
-_LOWER_IS_BETTER = frozenset({"mase", "frechet_distance"})
+_LOWER_IS_BETTER = frozenset({"mase", "frechet_distance", "log_loss"})
 # Probabilities are clipped before the log loss so one confident mistake gives a large,
 # finite loss rather than infinity.
 _EPSILON = 1e-7
@@ -269,6 +269,7 @@ def compare(
     *,
     model_name: str = "",
     baseline_name: str = "HistGradientBoosting",
+    metric: str | None = None,
 ) -> Comparison:
     """Which of the model and the baseline scores better on the primary metric.
 
@@ -279,12 +280,15 @@ def compare(
         model_name: shown in brackets after "the model" in the verdict (e.g. "mlp");
             nothing is shown when empty.
         baseline_name: shown in brackets after "the baseline" in the verdict.
+        metric: the metric to decide on, for tasks whose primary metric depends on the
+            data (an RBM's: precision@10, ROC AUC, pseudo-likelihood, balanced accuracy
+            or log loss); None: :func:`primary_metric` of ``task_kind``.
 
     Raises:
         ConfigError: an unknown task kind, or the primary metric is absent from either
             set of metrics.
     """
-    metric = primary_metric(task_kind)
+    metric = metric or primary_metric(task_kind)
     for who, metrics in (("model", model_metrics), ("baseline", baseline_metrics)):
         if metric not in metrics:
             scorer = "forecast_scores" if task_kind == FORECAST else "score"

@@ -490,7 +490,14 @@ def _cell(value) -> str:
 
 
 #: Objectives keras-tuner cannot tell the direction of, logged by dladvisor's callbacks.
-_OWN_OBJECTIVES = {"val_frechet": "min", "val_psnr": "max"}
+_OWN_OBJECTIVES = {
+    "val_frechet": "min",
+    "val_psnr": "max",
+    "val_precision_at_10": "max",
+    "val_roc_auc": "max",
+    "val_pseudo_likelihood": "max",
+    "val_imputation_log_loss": "min",
+}
 
 
 def _objective(name: str):
