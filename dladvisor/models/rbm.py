@@ -6,8 +6,10 @@ correlates each batch with its hidden-unit probabilities, the negative phase cor
 a sample ``k`` Gibbs steps away with its own, and the difference is the gradient
 estimate. With ``persistent=True`` the negative chains are not restarted at the data but
 carried from step to step (persistent CD, Tieleman 2008), ``chains`` fantasy particles at
-a time. The update goes through the compiled optimizer (SGD with momentum, by
-default), with an L2 weight decay on ``W``. Everything is TensorFlow ops inside
+a time, kept as their visible states and their hidden units' probabilities (as
+scikit-learn's ``BernoulliRBM`` keeps them, so a step needs no product to restart them).
+The update goes through the compiled optimizer (SGD with momentum, by default), with an
+L2 weight decay on ``W``. Everything is TensorFlow ops inside
 ``train_step``, so it runs wherever Keras runs (a GPU included).
 
 Methods: :meth:`RBM.hidden_probabilities` (the learnt features),
@@ -91,6 +93,12 @@ class RBM(keras.Model):
             trainable=False,
             name="chain",
         )
+        self.chain_hidden = self.add_weight(
+            shape=(self.chains, self.hidden),
+            initializer="zeros",
+            trainable=False,
+            name="chain_hidden",
+        )
         self.chain_started = self.add_weight(
             shape=(), initializer="zeros", trainable=False, name="chain_started"
         )
@@ -153,32 +161,53 @@ class RBM(keras.Model):
     def metrics(self) -> list[keras.metrics.Metric]:
         return list(self._trackers.values())
 
-    def _record(self, v: Any) -> dict[str, Any]:
-        error = ops.mean(ops.square(v - self.reconstruct(v)))
+    def _record(self, v: Any, logits: Any, reconstruction: Any) -> dict[str, Any]:
+        """Log the batch's reconstruction error and mean free energy from what the step
+        already computed: ``logits`` = v.W + c (the hidden units' input) and the
+        mean-field ``reconstruction`` of ``v``."""
+        error = ops.mean(ops.square(v - reconstruction))
+        free_energy = -ops.matmul(v, self.visible_bias) - ops.sum(ops.softplus(logits), axis=1)
         self._trackers["reconstruction_error"].update_state(error)
-        self._trackers["free_energy"].update_state(ops.mean(self.free_energy(v)))
+        self._trackers["free_energy"].update_state(ops.mean(free_energy))
         return {name: tracker.result() for name, tracker in self._trackers.items()}
 
     def train_step(self, data: Any) -> dict[str, Any]:
         v0 = data[0] if isinstance(data, (tuple, list)) else data
         v0 = ops.cast(v0, self.compute_dtype)
         n = ops.cast(ops.shape(v0)[0], self.compute_dtype)
-        h0 = self.hidden_probabilities(v0)
+        logits = ops.matmul(v0, self.W) + self.hidden_bias
+        h0 = ops.sigmoid(logits)
         if self.persistent:
-            # The first step starts the chains at data (the batch's rows, repeated).
+            # The chains are kept as their hidden units' probabilities (as scikit-learn's
+            # BernoulliRBM keeps them), so a step starts from a hidden sample without
+            # recomputing them. The first step starts the chains at the batch's rows.
             rows = ops.mod(ops.arange(self.chains), ops.shape(v0)[0])
-            start = ops.where(self.chain_started > 0, self.chain, ops.take(v0, rows, axis=0))
-            vk = self.gibbs(start, self.k)
-            self.chain.assign(vk)
-            self.chain_started.assign(1.0)
+            start = ops.where(self.chain_started > 0, self.chain_hidden, ops.take(h0, rows, axis=0))
             m = float(self.chains)
         else:
-            vk, m = self.gibbs(v0, self.k), n
+            start, m = h0, n
+        # One product gives both the negative phase's first visible probabilities and the
+        # batch's mean-field reconstruction (for the logs).
+        down = ops.sigmoid(
+            ops.matmul(ops.concatenate([self._sample(start), h0], axis=0), ops.transpose(self.W))
+            + self.visible_bias
+        )
+        chains = ops.shape(start)[0]
+        vk = self._sample(down[:chains])
+        if self.k > 1:
+            vk = self.gibbs(vk, self.k - 1)
         hk = self.hidden_probabilities(vk)
-        # The log-likelihood's gradient estimate, negated: the optimizer minimises.
+        if self.persistent:
+            self.chain.assign(vk)
+            self.chain_hidden.assign(hk)
+            self.chain_started.assign(1.0)
+        # The log-likelihood's gradient estimate, negated (the optimizer minimises): the
+        # two correlations in one product, [vk; v0]^T [hk / m; -h0 / n].
         gradients = [
-            ops.matmul(ops.transpose(vk), hk) / m
-            - ops.matmul(ops.transpose(v0), h0) / n
+            ops.matmul(
+                ops.transpose(ops.concatenate([vk, v0], axis=0)),
+                ops.concatenate([hk / m, -h0 / n], axis=0),
+            )
             + self.weight_decay * self.W,
             ops.mean(vk, axis=0) - ops.mean(v0, axis=0),
             ops.mean(hk, axis=0) - ops.mean(h0, axis=0),
@@ -186,11 +215,13 @@ class RBM(keras.Model):
         self.optimizer.apply_gradients(
             zip(gradients, [self.W, self.visible_bias, self.hidden_bias])
         )
-        return self._record(v0)
+        return self._record(v0, logits, down[chains:])
 
     def test_step(self, data: Any) -> dict[str, Any]:
         v = data[0] if isinstance(data, (tuple, list)) else data
-        return self._record(ops.cast(v, self.compute_dtype))
+        v = ops.cast(v, self.compute_dtype)
+        logits = ops.matmul(v, self.W) + self.hidden_bias
+        return self._record(v, logits, self.visible_probabilities(ops.sigmoid(logits)))
 
     def get_config(self) -> dict[str, Any]:
         return {

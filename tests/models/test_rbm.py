@@ -118,3 +118,24 @@ def test_saved_and_loaded_in_safe_mode(tmp_path):
 def test_settings_are_checked(kwargs, message):
     with pytest.raises(ConfigError, match=message):
         RBM(**kwargs)
+
+
+@pytest.mark.parametrize("persistent", [False, True])
+def test_training_logs_what_evaluation_computes_and_the_chains_keep_their_hidden_units(
+    persistent,
+):
+    # With a zero learning rate the step's logs (computed from the step's own products)
+    # equal evaluate's on the same batch, and the persistent chains hold their hidden
+    # units' probabilities beside their visible states.
+    rbm = RBM(8, 4, persistent=persistent, chains=16, seed=0)
+    rbm.W.assign(np.random.default_rng(0).normal(size=(8, 4)))
+    rbm.compile(optimizer=keras.optimizers.SGD(0.0))
+    data = _patterns(32)
+    logs = rbm.fit(data, batch_size=32, epochs=1, verbose=0).history
+    expected = rbm.evaluate(data, batch_size=32, return_dict=True, verbose=0)
+    for name in ("reconstruction_error", "free_energy"):
+        np.testing.assert_allclose(logs[name][0], expected[name], rtol=1e-5)
+    if persistent:
+        np.testing.assert_allclose(
+            np.asarray(rbm.chain_hidden), np.asarray(rbm.hidden_probabilities(rbm.chain)), rtol=1e-5
+        )
