@@ -20,7 +20,9 @@ entries) and :meth:`RBM.pseudo_likelihood` (as scikit-learn's ``BernoulliRBM.sco
 estimates it, for comparing the two).
 
 Each epoch logs ``reconstruction_error`` (mean squared error of the mean-field
-reconstruction) and ``free_energy`` (mean over the batch); validation logs the same.
+reconstruction, on the first rows of every shuffled batch) and ``free_energy`` (mean
+over the batches); validation logs the same. Batches may be ``tf.SparseTensor``s (see
+:class:`RowBatches`): the data's side of a step is then a sparse product.
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ import numpy as np
 from keras import ops
 
 from dladvisor.errors import ConfigError
+
+#: Rows of each batch whose reconstruction error is logged (see ``RBM._record``).
+LOGGED_ROWS = 8
 
 __all__ = ["RBM", "RBMArrays", "RBMHyperModel", "RowBatches", "ScoreCallback"]
 
@@ -155,45 +160,72 @@ class RBM(keras.Model):
         gap = self.free_energy(flipped) - self.free_energy(v)
         return self.visible * ops.log_sigmoid(gap)
 
+    def start_visible_bias(self, shares: Any) -> None:
+        """Set the visible biases to the log-odds of each column's share of ones in the
+        training data (Hinton's practical guide, section 8): the model starts as the
+        independent-columns model instead of giving every unit even odds - on sparse
+        data it otherwise spends its first epochs learning that most units are off."""
+        p = np.clip(np.asarray(shares, np.float64), 1e-4, 1 - 1e-4)
+        self.visible_bias.assign(np.log(p / (1 - p)).astype(np.float32))
+
     # -- training ------------------------------------------------------------------------
 
     @property
     def metrics(self) -> list[keras.metrics.Metric]:
         return list(self._trackers.values())
 
-    def _record(self, v: Any, logits: Any, reconstruction: Any) -> dict[str, Any]:
-        """Log the batch's reconstruction error and mean free energy from what the step
-        already computed: ``logits`` = v.W + c (the hidden units' input) and the
-        mean-field ``reconstruction`` of ``v``."""
-        error = ops.mean(ops.square(v - reconstruction))
-        free_energy = -ops.matmul(v, self.visible_bias) - ops.sum(ops.softplus(logits), axis=1)
+    def _record(self, v: Any, logits: Any, h: Any) -> dict[str, Any]:
+        """Log the batch's mean free energy and the reconstruction error of its first
+        :data:`LOGGED_ROWS` rows, from what the step already computed: ``logits`` = v.W +
+        c (the hidden units' input) and ``h`` = sigmoid(logits). The batches' rows are
+        shuffled, so the epoch's mean is an unbiased estimate of the error over all
+        rows, at a fraction of the cost of a product for every row."""
+        import tensorflow as tf
+
+        if isinstance(v, tf.SparseTensor):
+            rows = tf.minimum(v.dense_shape[0], LOGGED_ROWS)
+            head = tf.sparse.to_dense(tf.sparse.slice(v, [0, 0], [rows, self.visible]))
+            visible_term = tf.sparse.sparse_dense_matmul(v, self.visible_bias[:, None])[:, 0]
+        else:
+            head = v[:LOGGED_ROWS]
+            visible_term = ops.matmul(v, self.visible_bias)
+        reconstruction = self.visible_probabilities(h[: ops.shape(head)[0]])
+        error = ops.mean(ops.square(head - reconstruction))
+        free_energy = -visible_term - ops.sum(ops.softplus(logits), axis=1)
         self._trackers["reconstruction_error"].update_state(error)
         self._trackers["free_energy"].update_state(ops.mean(free_energy))
         return {name: tracker.result() for name, tracker in self._trackers.items()}
 
+    def _batch(self, data: Any) -> tuple[Any, Any, Any]:
+        """``(v, n, logits)``: the batch (dense, or a ``tf.SparseTensor`` as
+        :class:`RowBatches` makes from a sparse matrix), its row count and v.W + c."""
+        import tensorflow as tf
+
+        v = data[0] if isinstance(data, (tuple, list)) else data
+        if isinstance(v, tf.SparseTensor):
+            v = tf.cast(v, self.compute_dtype)
+            n = tf.cast(v.dense_shape[0], self.compute_dtype)
+            return v, n, tf.sparse.sparse_dense_matmul(v, self.W) + self.hidden_bias
+        v = ops.cast(v, self.compute_dtype)
+        n = ops.cast(ops.shape(v)[0], self.compute_dtype)
+        return v, n, ops.matmul(v, self.W) + self.hidden_bias
+
     def train_step(self, data: Any) -> dict[str, Any]:
-        v0 = data[0] if isinstance(data, (tuple, list)) else data
-        v0 = ops.cast(v0, self.compute_dtype)
-        n = ops.cast(ops.shape(v0)[0], self.compute_dtype)
-        logits = ops.matmul(v0, self.W) + self.hidden_bias
+        import tensorflow as tf
+
+        v0, n, logits = self._batch(data)
+        sparse = isinstance(v0, tf.SparseTensor)
         h0 = ops.sigmoid(logits)
         if self.persistent:
             # The chains are kept as their hidden units' probabilities (as scikit-learn's
             # BernoulliRBM keeps them), so a step starts from a hidden sample without
             # recomputing them. The first step starts the chains at the batch's rows.
-            rows = ops.mod(ops.arange(self.chains), ops.shape(v0)[0])
+            rows = ops.mod(ops.arange(self.chains), ops.shape(h0)[0])
             start = ops.where(self.chain_started > 0, self.chain_hidden, ops.take(h0, rows, axis=0))
             m = float(self.chains)
         else:
             start, m = h0, n
-        # One product gives both the negative phase's first visible probabilities and the
-        # batch's mean-field reconstruction (for the logs).
-        down = ops.sigmoid(
-            ops.matmul(ops.concatenate([self._sample(start), h0], axis=0), ops.transpose(self.W))
-            + self.visible_bias
-        )
-        chains = ops.shape(start)[0]
-        vk = self._sample(down[:chains])
+        vk = self._sample(self.visible_probabilities(self._sample(start)))
         if self.k > 1:
             vk = self.gibbs(vk, self.k - 1)
         hk = self.hidden_probabilities(vk)
@@ -201,27 +233,28 @@ class RBM(keras.Model):
             self.chain.assign(vk)
             self.chain_hidden.assign(hk)
             self.chain_started.assign(1.0)
-        # The log-likelihood's gradient estimate, negated (the optimizer minimises): the
-        # two correlations in one product, [vk; v0]^T [hk / m; -h0 / n].
+        # The data's side of the gradient: sparse data (a recommender's 1% of ones)
+        # makes it a sparse product, nearly free.
+        if sparse:
+            positive = tf.sparse.sparse_dense_matmul(v0, h0, adjoint_a=True)
+            visible_mean = tf.sparse.reduce_sum(v0, axis=0) / n
+        else:
+            positive = ops.matmul(ops.transpose(v0), h0)
+            visible_mean = ops.mean(v0, axis=0)
+        # The log-likelihood's gradient estimate, negated (the optimizer minimises).
         gradients = [
-            ops.matmul(
-                ops.transpose(ops.concatenate([vk, v0], axis=0)),
-                ops.concatenate([hk / m, -h0 / n], axis=0),
-            )
-            + self.weight_decay * self.W,
-            ops.mean(vk, axis=0) - ops.mean(v0, axis=0),
+            ops.matmul(ops.transpose(vk), hk) / m - positive / n + self.weight_decay * self.W,
+            ops.mean(vk, axis=0) - visible_mean,
             ops.mean(hk, axis=0) - ops.mean(h0, axis=0),
         ]
         self.optimizer.apply_gradients(
             zip(gradients, [self.W, self.visible_bias, self.hidden_bias])
         )
-        return self._record(v0, logits, down[chains:])
+        return self._record(v0, logits, h0)
 
     def test_step(self, data: Any) -> dict[str, Any]:
-        v = data[0] if isinstance(data, (tuple, list)) else data
-        v = ops.cast(v, self.compute_dtype)
-        logits = ops.matmul(v, self.W) + self.hidden_bias
-        return self._record(v, logits, self.visible_probabilities(ops.sigmoid(logits)))
+        v, _, logits = self._batch(data)
+        return self._record(v, logits, ops.sigmoid(logits))
 
     def get_config(self) -> dict[str, Any]:
         return {
@@ -250,19 +283,23 @@ MOMENTA = (0.0, 0.5, 0.9)
 WEIGHT_DECAYS = (0.0, 1e-5, 1e-4, 1e-3)
 #: Batch sizes tried (rows per update).
 RBM_BATCH_SIZES = (16, 32, 64, 128, 256)
+#: Training steps per call of the compiled step: an RBM's step is a few products, so
+#: Python's share of each call is large (about 2x the speed on 2 CPU cores; see
+#: benchmarks/rbm_quality.py). Callbacks see batches in groups of this many.
+STEPS_PER_EXECUTION = 16
 
 
 class RowBatches(keras.utils.PyDataset):
-    """Dense float32 batches of the rows of a matrix, made on the fly.
+    """Batches of the rows of a matrix, made on the fly, shuffled every epoch (seeded).
 
-    The matrix may be a ``scipy.sparse`` CSR matrix (a 100,000 x 20,000 one is never made
-    dense whole: each batch is) or a NumPy array. Rows are shuffled every epoch (seeded);
-    each batch's rows are read in sorted order, which CSR slicing prefers.
+    A ``scipy.sparse`` matrix gives ``tf.SparseTensor`` batches, which :class:`RBM`'s
+    ``train_step`` multiplies as sparse (a 100,000 x 20,000 matrix with 1% ones is never
+    made dense, nor is a batch of it); a NumPy array gives dense float32 batches.
     """
 
     def __init__(self, matrix: Any, batch_size: int, *, shuffle: bool = True, seed: int = 0):
         super().__init__()
-        self.matrix = matrix
+        self.matrix = matrix.tocsr() if hasattr(matrix, "tocsr") else matrix
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
         self.rng = np.random.default_rng(seed)
@@ -273,12 +310,21 @@ class RowBatches(keras.utils.PyDataset):
     def __len__(self) -> int:
         return max(1, -(-self.matrix.shape[0] // self.batch_size))
 
-    def __getitem__(self, index: int) -> np.ndarray:
-        rows = np.sort(self.order[index * self.batch_size : (index + 1) * self.batch_size])
-        batch = self.matrix[rows]
-        if hasattr(batch, "toarray"):
-            batch = batch.toarray()
-        return np.asarray(batch, dtype=np.float32)
+    def rows(self, index: int) -> np.ndarray:
+        return self.order[index * self.batch_size : (index + 1) * self.batch_size]
+
+    def __getitem__(self, index: int) -> tuple[Any]:
+        batch = self.matrix[self.rows(index)]
+        if not hasattr(batch, "tocsr"):
+            return (np.asarray(batch, dtype=np.float32),)
+        import tensorflow as tf
+
+        batch = batch.tocsr()
+        batch.sort_indices()
+        rows = np.repeat(np.arange(batch.shape[0], dtype=np.int64), np.diff(batch.indptr))
+        indices = np.stack([rows, batch.indices.astype(np.int64)], axis=1)
+        values = np.asarray(batch.data, dtype=np.float32)
+        return (tf.SparseTensor(indices, values, [int(n) for n in batch.shape]),)
 
     def on_epoch_end(self) -> None:
         if self.shuffle:
@@ -321,7 +367,11 @@ class RBMHyperModel(keras_tuner.HyperModel):
         visible: visible units (the matrix's columns).
         n_train: training rows (bounds the batch sizes tried).
         epochs: epochs per trial when ``fit`` is given none.
-        scorer: ``scorer(model) -> {"val_...": value}``, run after every epoch.
+        scorer: ``scorer(model) -> {"val_...": value}``, run after every epoch of a
+            fit given ``validation_data`` (a trial; a refit on train + validation gets
+            none, so it logs no leaked validation scores).
+        visible_shares: each column's share of ones in the training data; the visible
+            biases start at their log-odds (:meth:`RBM.start_visible_bias`).
         hidden_units, gibbs_steps, sampler, learning_rate, momentum, weight_decay,
             batch_size: fixed values; None tunes them.
         seed: the weights' and the samples' seed.
@@ -337,6 +387,7 @@ class RBMHyperModel(keras_tuner.HyperModel):
         n_train: int,
         epochs: int | None = None,
         scorer=None,
+        visible_shares: Any = None,
         hidden_units: int | None = None,
         gibbs_steps: int | None = None,
         sampler: str | None = None,
@@ -365,6 +416,7 @@ class RBMHyperModel(keras_tuner.HyperModel):
             raise ConfigError(f"sampler must be 'cd' or 'pcd'; received {sampler!r}")
         self.visible, self.n_train, self.epochs = int(visible), int(n_train), epochs
         self.scorer = scorer
+        self.visible_shares = None if visible_shares is None else np.asarray(visible_shares)
         self.hidden_units, self.gibbs_steps, self.sampler = hidden_units, gibbs_steps, sampler
         self.learning_rate, self.momentum = learning_rate, momentum
         self.weight_decay, self.batch_size, self.seed = weight_decay, batch_size, int(seed)
@@ -405,22 +457,29 @@ class RBMHyperModel(keras_tuner.HyperModel):
             seed=self.seed,
             name=self.name,
         )
-        rbm.compile(optimizer=keras.optimizers.SGD(float(learning_rate), momentum=float(momentum)))
+        if self.visible_shares is not None:
+            rbm.start_visible_bias(self.visible_shares)
+        rbm.compile(
+            optimizer=keras.optimizers.SGD(float(learning_rate), momentum=float(momentum)),
+            steps_per_execution=STEPS_PER_EXECUTION,
+        )
         return rbm
 
     def fit(self, hp: keras_tuner.HyperParameters, model: RBM, *args: Any, **kwargs: Any):
-        """Train ``model`` on the rows of ``x`` (a CSR matrix or an array) in dense batches
-        of the trial's size; ``y``, ``validation_data`` (scored by ``scorer`` instead),
-        ``class_weight`` and ``batch_size`` are dropped."""
+        """Train ``model`` on the rows of ``x`` (a sparse matrix or an array) in batches of
+        the trial's size; ``validation_data`` only switches ``scorer`` on (it scores the
+        task's own validation part); ``y``, ``class_weight`` and ``batch_size`` are
+        dropped."""
         args = list(args)
         x = args.pop(0) if args else kwargs.pop("x")
         kwargs.pop("y", None)
-        for unused in ("validation_data", "class_weight", "batch_size", "shuffle"):
+        validation = kwargs.pop("validation_data", None)
+        for unused in ("class_weight", "batch_size", "shuffle"):
             kwargs.pop(unused, None)
         if self.epochs is not None:
             kwargs.setdefault("epochs", self.epochs)
         callbacks = list(kwargs.pop("callbacks", None) or [])
-        if self.scorer is not None:
+        if self.scorer is not None and validation is not None:
             callbacks.insert(0, ScoreCallback(self.scorer))
         batches = RowBatches(x, self._batch_size(hp), shuffle=True, seed=self.seed)
         return model.fit(batches, callbacks=callbacks, **kwargs)

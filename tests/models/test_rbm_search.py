@@ -36,17 +36,46 @@ def test_registered_as_the_rbm_technique():
     assert get_hypermodel_class("rbm") is RBMHyperModel
 
 
-def test_row_batches_are_dense_sorted_and_reshuffled():
+def test_row_batches_are_sparse_for_a_sparse_matrix_and_reshuffled():
+    import tensorflow as tf
+
     matrix = scipy.sparse.csr_matrix(np.arange(30, dtype=np.float32).reshape(10, 3))
     batches = RowBatches(matrix, 4, seed=0)
     assert len(batches) == 3
-    first = [batches[i] for i in range(len(batches))]
-    assert all(isinstance(b, np.ndarray) and b.dtype == np.float32 for b in first)
-    seen = np.concatenate(first)[:, 0]
-    assert sorted(seen) == list(range(0, 30, 3))  # every row once
-    assert all(np.all(np.diff(b[:, 0]) > 0) for b in first)  # sorted within a batch
+    first = [batches[i][0] for i in range(len(batches))]
+    assert all(isinstance(b, tf.SparseTensor) for b in first)
+    dense = np.concatenate([tf.sparse.to_dense(b).numpy() for b in first])
+    assert sorted(dense[:, 1]) == list(range(1, 30, 3))  # every row once
+    np.testing.assert_array_equal(
+        np.concatenate([batches.rows(i) for i in range(3)]), dense[:, 1] // 3
+    )
     batches.on_epoch_end()
-    assert not np.array_equal(np.concatenate([batches[i] for i in range(3)])[:, 0], seen)
+    assert not np.array_equal(np.concatenate([batches.rows(i) for i in range(3)]), dense[:, 1] // 3)
+    array = RowBatches(matrix.toarray(), 4, shuffle=False)[0][0]
+    assert isinstance(array, np.ndarray) and array.dtype == np.float32 and len(array) == 4
+
+
+def test_sparse_and_dense_batches_take_the_same_step():
+    matrix = _groups(64)
+    steps = []
+    for data in (matrix, matrix.toarray()):
+        keras.utils.set_random_seed(0)
+        rbm = RBM(12, 4, seed=0)
+        rbm.compile(optimizer=keras.optimizers.SGD(0.1))
+        rbm.fit(RowBatches(data, 64, shuffle=False), epochs=1, verbose=0)
+        steps.append(np.asarray(rbm.W))
+    np.testing.assert_allclose(steps[0], steps[1], atol=1e-5)
+
+
+def test_visible_biases_start_at_the_log_odds_of_the_data():
+    matrix = _groups(200)
+    shares = np.asarray(matrix.mean(axis=0)).ravel()
+    model = RBMHyperModel(12, n_train=200, visible_shares=shares).build(
+        keras_tuner.HyperParameters()
+    )
+    np.testing.assert_allclose(
+        np.asarray(model.visible_bias), np.log(shares / (1 - shares)), atol=1e-5
+    )
 
 
 def test_defaults_are_the_practical_guide_and_settings_can_be_fixed():
@@ -87,6 +116,9 @@ def test_fit_feeds_a_sparse_matrix_and_logs_the_scorers_objective():
     assert history.history["val_score"] == [1.0, 2.0, 3.0]
     errors = history.history["reconstruction_error"]
     assert errors[-1] < errors[0]
+    # A refit on train + validation (no validation data) logs no validation score.
+    refit = hypermodel.fit(hp, hypermodel.build(hp), matrix, None, verbose=0)
+    assert "val_score" not in refit.history and len(calls) == 3
 
 
 @pytest.mark.parametrize(
