@@ -171,7 +171,12 @@ def test_binary_sigmoid_output_and_labels_are_understood():
     )
 
     # Class labels instead of indices give the same scores, without a log loss.
-    labels = score("binary", ["no", "yes", "yes", "no", "yes", "no"], ["no", "yes", "no", "no", "yes", "yes"], ("no", "yes"))
+    labels = score(
+        "binary",
+        ["no", "yes", "yes", "no", "yes", "no"],
+        ["no", "yes", "no", "no", "yes", "yes"],
+        ("no", "yes"),
+    )
     assert labels["accuracy"] == pytest.approx(got["accuracy"])
     assert "log_loss" not in labels
 
@@ -241,3 +246,24 @@ def test_compare_needs_the_primary_metric():
         compare({"r2": 0.5}, {"rmse": 1.0}, "regression")
     undefined = compare({"r2": float("nan")}, {"r2": 0.5}, "regression")
     assert undefined.winner == "tie" and "cannot be compared" in undefined.verdict
+
+
+def test_a_metric_named_by_the_task_is_compared_on_its_own_scale():
+    # An RBM's task names its metric; precision@10 on sparse data is a few hundredths,
+    # so 0.002 apart is a difference, not a tie, while 0.0005 apart is a tie.
+    win = compare(
+        {"precision_at_10": 0.031},
+        {"precision_at_10": 0.029},
+        "recommendation",
+        metric="precision_at_10",
+    )
+    assert win.winner == "model" and win.metric == "precision_at_10"
+    tie = compare(
+        {"precision_at_10": 0.0295},
+        {"precision_at_10": 0.029},
+        "recommendation",
+        metric="precision_at_10",
+    )
+    assert tie.winner == "tie" and "within 0.001" in tie.verdict
+    lower = compare({"log_loss": 0.30}, {"log_loss": 0.40}, "imputation", metric="log_loss")
+    assert lower.winner == "model"  # a loss: lower is better

@@ -51,9 +51,18 @@ INPAINTING = "inpainting"
 SUPER_RESOLUTION = "super-resolution"
 #: Two primary-metric values this close (or closer) are a tie ...
 TIE_TOLERANCE = 0.005
-#: ... except for metrics in decibels, where differences under 0.05 dB are invisible.
-_DECIBEL_TIE_TOLERANCE = 0.05
-_DECIBELS = frozenset({"psnr", "masked_psnr"})
+#: ... except for metrics on another scale: decibels, where differences under 0.05 dB
+#: are invisible; ranking metrics at 10, whose values are a few hundredths on sparse
+#: data (0.005 would be a sixth of them); and a pseudo-likelihood, summed over hundreds
+#: or thousands of units.
+_TIE_TOLERANCES = {
+    "psnr": 0.05,
+    "masked_psnr": 0.05,
+    "precision_at_10": 0.001,
+    "recall_at_10": 0.001,
+    "ndcg_at_10": 0.001,
+    "pseudo_likelihood": 0.1,
+}
 
 _TASK_KINDS = ("binary", "multiclass", "regression")
 # Kinds a comparison is decided for: score()'s, plus forecasts (scored by forecast_scores).
@@ -249,7 +258,8 @@ class Comparison:
         baseline_value: the baseline's value of it.
         difference: ``model_value - baseline_value`` (negative when the model's MASE is
             the lower).
-        winner: "model", "baseline" or "tie" (within :data:`TIE_TOLERANCE`, or when a
+        winner: "model", "baseline" or "tie" (within :data:`TIE_TOLERANCE` - or the
+            metric's own tolerance, for decibels, ranking metrics and likelihoods - or when a
             value is missing and nothing can be decided).
         verdict: one plain sentence saying who wins and by how much.
     """
@@ -304,7 +314,7 @@ def compare(
     model_label = f"The model ({model_name})" if model_name else "The model"
     baseline_label = f"The baseline ({baseline_name})" if baseline_name else "The baseline"
     values = f"{metric} {model_value:.3f} vs {baseline_value:.3f}"
-    tolerance = _DECIBEL_TIE_TOLERANCE if metric in _DECIBELS else TIE_TOLERANCE
+    tolerance = _TIE_TOLERANCES.get(metric, TIE_TOLERANCE)
 
     if math.isnan(difference):
         winner = "tie"
