@@ -104,7 +104,10 @@ def test_recommend_trains_ranks_unseen_items_and_falls_back_for_unknown_users(tm
     assert {"precision_at_10", "recall_at_10", "ndcg_at_10"} <= set(results["metrics"])
     assert results["baseline"]["name"] in ("most popular", "item-item cosine")
     notes = " ".join(results["notes"])
-    assert "baselines on the validation part" in notes and "user's own mean" in notes
+    assert "baselines, precision_at_10 on the validation part" in notes
+    assert "user's own mean" in notes
+    metadata = json.loads((run_dir / "metadata.json").read_text())
+    assert set(metadata["baselines_on_test"]) == {"most popular", "item-item cosine"}
     assert (run_dir / "history.npz").is_file()
 
     out = tmp_path / "top.csv"
