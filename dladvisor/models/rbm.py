@@ -283,6 +283,12 @@ MOMENTA = (0.0, 0.5, 0.9)
 WEIGHT_DECAYS = (0.0, 1e-5, 1e-4, 1e-3)
 #: Batch sizes tried (rows per update).
 RBM_BATCH_SIZES = (16, 32, 64, 128, 256)
+#: A sparse matrix with fewer than this share of ones is fed in sparse batches (sparse
+#: products win well below it; at 25% ones they are several times slower than dense).
+SPARSE_BELOW = 0.05
+#: A matrix that is not fed sparse and takes at most this much as a float32 array is
+#: handed to Keras whole (its batches are then cut in the graph, not in Python).
+DENSE_FIT_BYTES = 256 * 2**20
 #: Training steps per call of the compiled step: an RBM's step is a few products, so
 #: Python's share of each call is large (about 2x the speed on 2 CPU cores; see
 #: benchmarks/rbm_quality.py). Callbacks see batches in groups of this many.
@@ -292,14 +298,18 @@ STEPS_PER_EXECUTION = 16
 class RowBatches(keras.utils.PyDataset):
     """Batches of the rows of a matrix, made on the fly, shuffled every epoch (seeded).
 
-    A ``scipy.sparse`` matrix gives ``tf.SparseTensor`` batches, which :class:`RBM`'s
-    ``train_step`` multiplies as sparse (a 100,000 x 20,000 matrix with 1% ones is never
-    made dense, nor is a batch of it); a NumPy array gives dense float32 batches.
+    A ``scipy.sparse`` matrix with under :data:`SPARSE_BELOW` ones gives
+    ``tf.SparseTensor`` batches, which :class:`RBM`'s ``train_step`` multiplies as sparse
+    (a 100,000 x 20,000 matrix with 1% ones is never made dense, nor is a batch of it); a
+    denser one gives dense float32 batches (dense products are faster there), as does a
+    NumPy array.
     """
 
     def __init__(self, matrix: Any, batch_size: int, *, shuffle: bool = True, seed: int = 0):
         super().__init__()
         self.matrix = matrix.tocsr() if hasattr(matrix, "tocsr") else matrix
+        cells = max(1, matrix.shape[0] * matrix.shape[1])
+        self.sparse = hasattr(matrix, "tocsr") and self.matrix.nnz / cells < SPARSE_BELOW
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
         self.rng = np.random.default_rng(seed)
@@ -315,7 +325,8 @@ class RowBatches(keras.utils.PyDataset):
 
     def __getitem__(self, index: int) -> tuple[Any]:
         batch = self.matrix[self.rows(index)]
-        if not hasattr(batch, "tocsr"):
+        if not self.sparse:
+            batch = batch.toarray() if hasattr(batch, "toarray") else batch
             return (np.asarray(batch, dtype=np.float32),)
         import tensorflow as tf
 
@@ -481,7 +492,19 @@ class RBMHyperModel(keras_tuner.HyperModel):
         callbacks = list(kwargs.pop("callbacks", None) or [])
         if self.scorer is not None and validation is not None:
             callbacks.insert(0, ScoreCallback(self.scorer))
-        batches = RowBatches(x, self._batch_size(hp), shuffle=True, seed=self.seed)
+        batch_size = self._batch_size(hp)
+        batches = RowBatches(x, batch_size, shuffle=True, seed=self.seed)
+        if not batches.sparse and x.shape[0] * x.shape[1] * 4 <= DENSE_FIT_BYTES:
+            # Small and not sparse: Keras slices an array in the graph, faster than
+            # making each batch in Python.
+            dense = x.toarray() if hasattr(x, "toarray") else x
+            return model.fit(
+                np.asarray(dense, np.float32),
+                batch_size=batch_size,
+                shuffle=True,
+                callbacks=callbacks,
+                **kwargs,
+            )
         return model.fit(batches, callbacks=callbacks, **kwargs)
 
 

@@ -39,8 +39,11 @@ def test_registered_as_the_rbm_technique():
 def test_row_batches_are_sparse_for_a_sparse_matrix_and_reshuffled():
     import tensorflow as tf
 
+    dense = scipy.sparse.csr_matrix(np.arange(30, dtype=np.float32).reshape(10, 3))
+    assert isinstance(RowBatches(dense, 4)[0][0], np.ndarray)  # 29 of 30 cells non-zero
     matrix = scipy.sparse.csr_matrix(np.arange(30, dtype=np.float32).reshape(10, 3))
     batches = RowBatches(matrix, 4, seed=0)
+    batches.sparse = True  # as for a matrix of few ones
     assert len(batches) == 3
     first = [batches[i][0] for i in range(len(batches))]
     assert all(isinstance(b, tf.SparseTensor) for b in first)
@@ -58,11 +61,13 @@ def test_row_batches_are_sparse_for_a_sparse_matrix_and_reshuffled():
 def test_sparse_and_dense_batches_take_the_same_step():
     matrix = _groups(64)
     steps = []
-    for data in (matrix, matrix.toarray()):
+    for sparse in (True, False):
         keras.utils.set_random_seed(0)
         rbm = RBM(12, 4, seed=0)
         rbm.compile(optimizer=keras.optimizers.SGD(0.1))
-        rbm.fit(RowBatches(data, 64, shuffle=False), epochs=1, verbose=0)
+        batches = RowBatches(matrix, 64, shuffle=False)
+        batches.sparse = sparse
+        rbm.fit(batches, epochs=1, verbose=0)
         steps.append(np.asarray(rbm.W))
     np.testing.assert_allclose(steps[0], steps[1], atol=1e-5)
 
