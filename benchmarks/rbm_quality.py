@@ -50,10 +50,12 @@ refitted on train + validation), from the run's ``results.json`` and ``metadata.
 
 ``monitoring`` - ``dladvisor train --task monitor`` for 3 minutes on a generated system
 log (said so: no public one ships in a package): 6,000 time steps of 24 on/off signals
-from a machine that moves through 4 operating modes (each switches its own signals on;
-a heartbeat signal blinks every 6 steps; 1% of cells flipped at random), with 3% of the
-steps replaced by injected anomalies (half: two modes' signals on at once; half: 30% of
-the signals flipped) and labelled in an ``anomaly`` column. Time-ordered split
+from a machine that moves through 8 operating modes, 5 to 20 steps each (each mode
+switches on its own 8 of 23 signals, drawn with a seed; a heartbeat signal blinks every
+6 steps; 4% of cells flipped at random), with 3% of the steps turned into injected
+anomalies - as many signals on as normal, but one of the mode's own swapped for one of
+another mode's: a combination no mode makes, two cells away from normal, about as far as
+the noise takes a normal step - labelled in an ``anomaly`` column. Time-ordered split
 70/15/15; the RBM's ROC AUC (free energy as the score) against the IsolationForest's on
 the test part.
 
@@ -113,6 +115,12 @@ CASES = ("crosscheck", "defaults", "movielens", "monitoring", "scale")
 #: Seeds of the random flips the pseudo-likelihood is averaged over (one flip per row is a
 #: noisy estimate on MovieLens's 68 held-out rows).
 FLIPS = range(1, 21)
+#: Operating modes of the generated system log.
+MODES = 8
+#: Share of the log's cells flipped at random.
+NOISE = 0.04
+#: Signals of a mode swapped for another mode's in an injected anomaly.
+SWAPS = 1
 #: Seconds of ``dladvisor train`` per case (full run, --quick).
 BUDGETS = {"movielens": (300, 60), "monitoring": (180, 45), "scale": (1800, 1800)}
 
@@ -177,28 +185,31 @@ def system_states(steps: int = 6_000, signals: int = 24, seed: int = 0) -> tuple
     """The generated system log of the ``monitoring`` case (see the module) as CSV text,
     and the number of anomalies injected."""
     rng = np.random.default_rng(seed)
-    modes = np.zeros((4, signals), np.int8)
-    for mode in range(4):  # each mode switches on its own 5 signals (and shares one)
-        modes[mode, 1 + mode * 5 : 1 + (mode + 1) * 5] = 1
-        modes[mode, 21 + mode % 3] = 1
+    modes = np.zeros((MODES, signals), np.int8)
+    for mode in range(MODES):  # each mode switches on its own 8 of signals 1-23
+        modes[mode, 1 + rng.choice(signals - 1, 8, replace=False)] = 1
     rows = np.empty((steps, signals), np.int8)
+    mode_of = np.empty(steps, np.int64)
     mode, left = 0, 0
     for t in range(steps):
         if left == 0:
-            mode, left = (mode + rng.integers(1, 3)) % 4, int(rng.integers(5, 21))
+            mode, left = int(rng.integers(MODES)), int(rng.integers(5, 21))
         left -= 1
         rows[t] = modes[mode]
+        mode_of[t] = mode
         rows[t, 0] = int(t % 6 == 0)  # heartbeat
-    noise = rng.random(rows.shape) < 0.01
+    noise = rng.random(rows.shape) < NOISE
     rows[noise] = 1 - rows[noise]
     anomalous = rng.random(steps) < 0.03
     for t in np.flatnonzero(anomalous):
-        if rng.random() < 0.5:
-            a, b = rng.choice(4, 2, replace=False)
-            rows[t, 1:] = np.maximum(modes[a], modes[b])[1:]
-        else:
-            flip = rng.choice(signals, int(0.3 * signals), replace=False)
-            rows[t, flip] = 1 - rows[t, flip]
+        # As many signals on as in a normal step, in a combination no mode makes: SWAPS
+        # of the mode's own signals swapped for signals of another mode.
+        own = np.flatnonzero(modes[mode_of[t], 1:]) + 1
+        other = (mode_of[t] + rng.integers(1, MODES)) % MODES
+        theirs = np.setdiff1d(np.flatnonzero(modes[other, 1:]) + 1, own)
+        swaps = min(SWAPS, len(theirs))
+        rows[t, rng.choice(own, swaps, replace=False)] = 0
+        rows[t, rng.choice(theirs, swaps, replace=False)] = 1
     start = np.datetime64("2026-01-01T00:00")
     lines = ["time," + ",".join(f"signal_{j:02d}" for j in range(signals)) + ",anomaly"]
     for t in range(steps):
