@@ -25,6 +25,7 @@ __version__ = "0.1.0"
 import os
 
 from dladvisor.data import Dataset, ReadOptions, TabularDataset, read
+from dladvisor.data.binary import BinaryDataset
 from dladvisor.data.images import ImageDataset
 from dladvisor.errors import (
     ConfigError,
@@ -63,6 +64,7 @@ def recommend(
 
 __all__ = [
     "TASKS",
+    "BinaryDataset",
     "ConfigError",
     "DataError",
     "DataFileNotFoundError",
