@@ -282,7 +282,8 @@ def train_keras(train, rbm, batch_size: int, epochs: int, shuffle: bool):
     for variable, value in zip(rbm.variables, initial):
         variable.assign(value)
     for variable in rbm.optimizer.variables:  # iterations and momenta back to zero
-        variable.assign(np.zeros(variable.shape, variable.dtype))
+        if not variable.path.endswith("learning_rate"):
+            variable.assign(np.zeros(variable.shape, variable.dtype))
     start = time.perf_counter()
     fit(epochs)
     seconds = time.perf_counter() - start
