@@ -227,8 +227,8 @@ def recommend(
 
 
 def _id_column(trained) -> str:
-    schema = trained.schema
-    return schema.time_column or schema.id_column or schema.row_name
+    """The output's first column: the rows' name (an id or time column, or "row")."""
+    return trained.schema.row_name
 
 
 def anomaly_scores(trained, data: Any) -> tuple[pa.Table, tuple[str, ...]]:

@@ -1,8 +1,9 @@
 """The RBM's tasks on binary data: recommend, monitor, learn features, fill missing cells.
 
 Each is a training task (:class:`dladvisor.training._Task`) over a sparse 0/1 matrix
-(:class:`~dladvisor.data.binary.BinaryDataset`); the RBM sees dense batches of its rows
-(:class:`~dladvisor.models.rbm.RowBatches`), so the matrix is never made dense whole.
+(:class:`~dladvisor.data.binary.BinaryDataset`); the RBM sees batches of its rows
+(:class:`~dladvisor.models.rbm.RowBatches`: sparse ones for sparse data), so the matrix
+is never made dense whole.
 
 - **recommend**: a share of each user's ones is held out (the latest ones when the
   interactions have timestamps) for validation and test; unseen items are ranked by the
@@ -29,6 +30,7 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 from pathlib import Path
+
 import numpy as np
 
 from dladvisor.binary_predict import HISTORY_FILE
@@ -71,9 +73,11 @@ BASELINE_ROWS = 20_000
 def binary_task(
     dataset, profile: Profile, task: str, *, seed: int, target: str | None, threshold=None
 ) -> _Task:
-    """The training task ``task`` (one of :data:`~dladvisor.models.binary_schema.BINARY_TASKS`) on ``dataset``: a
-    BinaryDataset, or a 0/1 table (converted; a value other than 0/1 is an error naming
-    its column and row).
+    """The training task ``task`` (one of
+    :data:`~dladvisor.models.binary_schema.BINARY_TASKS`) on ``dataset``: a BinaryDataset,
+    or a 0/1 table (converted; a value other than 0/1 is an error naming its column and
+    row). ``threshold``: the rating from which an interaction is a one (None: each
+    user's mean), recorded for predict.
 
     Raises:
         DataError: the data does not suit the task (no ones to hold out, no missing cell
@@ -124,7 +128,7 @@ class _BinaryTask(_Task):
         self.dataset = dataset
         self.profile = profile
         self.seed = seed
-        self.matrix = dataset.matrix.tocsr().astype(np.float32)
+        self.matrix = dataset.matrix.tocsr().astype(np.float32, copy=False)
         self.notes: list[str] = []
         if dataset.threshold_note:
             self.notes.append(dataset.threshold_note)
@@ -137,8 +141,7 @@ class _BinaryTask(_Task):
             rows_are=dataset.rows_are,
             popularity=tuple(int(n) for n in np.asarray(self.matrix.sum(axis=0)).ravel()),
             label=self.label_column(),
-            id_column=getattr(dataset, "id_column", None),
-            time_column=getattr(dataset, "time_column", None),
+            time_column=dataset.time_column,
         )
         #: The rows the RBM is trained on in the search, and in the final refit.
         self.train_matrix = self.matrix

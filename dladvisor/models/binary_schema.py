@@ -47,7 +47,7 @@ class RBMSchema:
             the training data (where Gibbs sampling starts a missing cell).
         label: the annotation column held out of the matrix (monitoring labels, or the
             label that judged the features), if any.
-        id_column, time_column: a table's column of row ids / of timestamps, if any.
+        time_column: the column the rows' (or the interactions') times came from, if any.
     """
 
     kind: ClassVar[str] = "rbm"
@@ -64,7 +64,6 @@ class RBMSchema:
     alarm_threshold: float | None = None
     column_shares: tuple[float, ...] = field(default=(), repr=False)
     label: str | None = None
-    id_column: str | None = None
     time_column: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -82,7 +81,6 @@ class RBMSchema:
             "alarm_threshold": self.alarm_threshold,
             "column_shares": list(self.column_shares),
             "label": self.label,
-            "id_column": self.id_column,
             "time_column": self.time_column,
         }
 
@@ -108,7 +106,6 @@ class RBMSchema:
                 ("threshold", float),
                 ("alarm_threshold", float),
                 ("label", str),
-                ("id_column", str),
                 ("time_column", str),
             )
         }
