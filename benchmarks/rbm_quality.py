@@ -563,7 +563,7 @@ def main() -> None:
                 f"`dladvisor train movielens.csv --threshold 4 --time-budget "
                 f"{r['budget']}s --seed 0` on the `dslabs` MovieLens ratings "
                 "(userId, movieId, rating, timestamp; a rating of 4 or more is a one): "
-                f"{int(m['users_scored']):,} users scored on their latest ones (10% of each "
+                f"{r['results']['split']['users_scored']:,} users scored on their latest ones (10% of each "
                 "user's ones; the 10% before them chose the configuration); unseen items "
                 f"ranked. Wall time {r['wall']:.0f} s, {r['results']['trials_run']} trials. "
                 f"Precision@10 above most popular: {_yes(above)}. Verdict: "

@@ -281,7 +281,8 @@ class _RecommendTask(_BinaryTask):
             max_rows=TEST_ROWS,
             seed=self.seed,
         )
-        kept = (f"precision_at_{TOP_K}", f"recall_at_{TOP_K}", f"ndcg_at_{TOP_K}", "users_scored")
+        self.users_scored = int(found["users_scored"])
+        kept = (f"precision_at_{TOP_K}", f"recall_at_{TOP_K}", f"ndcg_at_{TOP_K}")
         return {name: float(found[name]) for name in kept}
 
     def baseline(self, seed):
@@ -338,6 +339,7 @@ class _RecommendTask(_BinaryTask):
             "train_ones": int(self.split.train.nnz),
             "validation_ones": int(self.split.validation.nnz),
             "test_ones": int(self.split.test.nnz),
+            "users_scored": getattr(self, "users_scored", None),
         }
 
     def metadata(self):
@@ -725,7 +727,12 @@ class _ImputeTask(_RowSplitTask):
             "log_loss": float(log_loss(truth, p, labels=[0, 1])),
             "accuracy": float(((p >= 0.5) == (truth > 0.5)).mean()),
             "roc_auc": _auc(truth, p),
-            "cells_scored": float(len(truth)),
+        }
+
+    def split_summary(self):
+        return {
+            **super().split_summary(),
+            **{f"hidden_cells_{part}": int(hide.sum()) for part, (_, hide) in self.hidden.items()},
         }
 
     def validation_scores(self, model):

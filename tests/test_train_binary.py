@@ -101,7 +101,8 @@ def test_recommend_trains_ranks_unseen_items_and_falls_back_for_unknown_users(tm
     results = json.loads((run_dir / "results.json").read_text())
     assert results["task"] == "recommendation"
     assert results["objective"] == "val_precision_at_10"
-    assert {"precision_at_10", "recall_at_10", "ndcg_at_10"} <= set(results["metrics"])
+    assert set(results["metrics"]) == {"precision_at_10", "recall_at_10", "ndcg_at_10"}
+    assert results["split"]["users_scored"] > 0
     assert results["baseline"]["name"] in ("most popular", "item-item cosine")
     notes = " ".join(results["notes"])
     assert "baselines, precision_at_10 on the validation part" in notes
@@ -121,6 +122,20 @@ def test_recommend_trains_ranks_unseen_items_and_falls_back_for_unknown_users(tm
     assert "cold start" in stderr and "'nobody'" in stderr
     seen = {line.split(",")[1] for line in data.read_text().splitlines() if line.startswith("u0,")}
     assert not seen & {r["item"] for r in rows if r["user"] == "u0"}  # only unseen items
+
+    # New interactions as DATA: an item the model never saw is dropped, said so; a new
+    # user with only that item is a cold start; known users get ranked unseen items.
+    fresh = tmp_path / "fresh.csv"
+    fresh.write_text(
+        "user,item,rating,timestamp\nu0,i999,5,1700000000\nu0,i1,5,1700000001\n"
+        "u0,i2,1,1700000002\nnewbie,i999,5,1700000003\n"
+    )
+    code, _, stderr = run(capsys, "predict", run_dir, fresh, "--top", "3", "--out", out)
+    assert code == 0, stderr
+    assert "ignored 1 item(s) the model never saw: 'i999'" in stderr
+    rows = _rows(out)
+    assert {r["basis"] for r in rows if r["user"] == "newbie"} == {"most popular"}
+    assert not {"i1", "i2"} & {r["item"] for r in rows if r["user"] == "u0"}
 
     everyone = tmp_path / "all.csv"
     code, _, stderr = run(capsys, "predict", run_dir, "--out", everyone)
@@ -193,7 +208,8 @@ def test_impute_fills_blank_cells_by_gibbs_sampling(tmp_path, capsys):
     results = json.loads((run_dir / "results.json").read_text())
     assert results["task"] == "imputation"
     assert results["baseline"]["name"] == "column share of ones"
-    assert {"log_loss", "accuracy", "roc_auc"} <= set(results["metrics"])
+    assert set(results["metrics"]) == {"log_loss", "accuracy", "roc_auc"}
+    assert results["split"]["hidden_cells_test"] > 0
 
     out = tmp_path / "filled.csv"
     code, stdout, stderr = run(capsys, "predict", run_dir, data, "--out", out)
