@@ -398,9 +398,9 @@ def test_training_the_network_trains_the_exported_model_and_callbacks_see_it():
 
 
 def test_registry_finds_mlp_and_lists_names_on_a_miss():
-    assert technique_names() == ("cnn", "gan", "mlp", "rnn")
+    assert technique_names() == ("cnn", "gan", "mlp", "rbm", "rnn")
     assert get_hypermodel_class("mlp") is MLPHyperModel
-    with pytest.raises(ConfigError, match="choose one of cnn, gan, mlp, rnn"):
+    with pytest.raises(ConfigError, match="choose one of cnn, gan, mlp, rbm, rnn"):
         get_hypermodel_class("transformer")
 
 
