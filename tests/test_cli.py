@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 
 from dladvisor import __version__
-from dladvisor.cli import main
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
@@ -30,37 +29,31 @@ def workdir(tmp_path, monkeypatch):
     return work
 
 
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    code = main([str(a) for a in args])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-def test_version_and_help_list_every_verb(capsys):
-    code, out, _ = run(capsys, "--version")
+def test_version_and_help_list_every_verb(cli):
+    code, out, _ = cli("--version")
     assert code == 0 and __version__ in out
-    code, out, _ = run(capsys, "--help")
+    code, out, _ = cli("--help")
     assert code == 0 and "profile" in out and "recommend" in out
     for verb in ("profile", "recommend"):
-        code, out, _ = run(capsys, verb, "--help")
+        code, out, _ = cli(verb, "--help")
         assert code == 0 and "Examples:" in out and f"dladvisor {verb}" in out
 
 
-def test_usage_error_exits_2(capsys):
-    code, _, err = run(capsys, "recommend")
+def test_usage_error_exits_2(cli):
+    code, _, err = cli("recommend")
     assert code == 2 and "Missing argument" in err
-    code, _, err = run(capsys, "recommend", EXAMPLES / "penguins.csv", "--bogus")
+    code, _, err = cli("recommend", EXAMPLES / "penguins.csv", "--bogus")
     assert code == 2 and "--bogus" in err
 
 
-def test_bad_option_value_is_a_configuration_error(workdir, capsys):
-    code, _, err = run(capsys, "recommend", EXAMPLES / "penguins.csv", "--delimiter", ";;")
+def test_bad_option_value_is_a_configuration_error(workdir, cli):
+    code, _, err = cli("recommend", EXAMPLES / "penguins.csv", "--delimiter", ";;")
     assert code == 1 and "delimiter" in err and len(err.strip().splitlines()) == 1
     assert not (workdir / "runs").exists()
 
 
-def test_recommend_on_the_bundled_example(workdir, capsys):
-    code, out, err = run(capsys, "recommend", EXAMPLES / "penguins.csv", "--target", "species")
+def test_recommend_on_the_bundled_example(workdir, cli):
+    code, out, err = cli("recommend", EXAMPLES / "penguins.csv", "--target", "species")
     assert code == 0, err
     assert "MLP" in out and "species" in out
     (run_dir,) = (workdir / "runs").iterdir()
@@ -79,32 +72,32 @@ def test_recommend_on_the_bundled_example(workdir, capsys):
     assert "Why not" in markdown or "why not" in markdown
 
 
-def test_profile_writes_profile_json_to_out(workdir, capsys):
+def test_profile_writes_profile_json_to_out(workdir, cli):
     out_dir = workdir / "my-run"
-    code, out, err = run(capsys, "profile", EXAMPLES / "breast_cancer.csv", "--out", out_dir)
+    code, out, err = cli("profile", EXAMPLES / "breast_cancer.csv", "--out", out_dir)
     assert code == 0, err
     assert "guessed" in out and "target" in out
     assert json.loads((out_dir / "profile.json").read_text())["target"]["name"] == "target"
 
 
-def test_existing_out_directory_is_refused(workdir, capsys):
+def test_existing_out_directory_is_refused(workdir, cli):
     taken = workdir / "taken"
     taken.mkdir()
     (taken / "keep.txt").write_text("mine")
-    code, _, err = run(capsys, "profile", EXAMPLES / "penguins.csv", "--out", taken)
+    code, _, err = cli("profile", EXAMPLES / "penguins.csv", "--out", taken)
     assert code == 1 and "--out" in err and "already exists" in err
     assert sorted(p.name for p in taken.iterdir()) == ["keep.txt"]
 
 
-def test_task_override_and_unknown_task(workdir, capsys):
-    code, out, err = run(capsys, "recommend", EXAMPLES / "penguins.csv", "--task", "feature-learning")
+def test_task_override_and_unknown_task(workdir, cli):
+    code, out, err = cli("recommend", EXAMPLES / "penguins.csv", "--task", "feature-learning")
     assert code == 0, err
-    code, _, err = run(capsys, "recommend", EXAMPLES / "penguins.csv", "--task", "dance")
+    code, _, err = cli("recommend", EXAMPLES / "penguins.csv", "--task", "dance")
     assert code == 2 and "dance" in err and "classification" in err
 
 
-def test_no_target_found_is_explained(workdir, capsys):
-    code, out, err = run(capsys, "recommend", EXAMPLES / "penguins.csv")
+def test_no_target_found_is_explained(workdir, cli):
+    code, out, err = cli("recommend", EXAMPLES / "penguins.csv")
     assert code == 0, err
     assert "no target" in out and "--target" in out
 
@@ -132,7 +125,9 @@ BAD_INPUTS = {
         ["dup.csv", "'a'"],
     ),
     "text in no detectable encoding": (
-        lambda d: _write(d / "noise.csv", b"a,b\n" + bytes((i * 37 + 11) % 128 + 128 for i in range(600))),
+        lambda d: _write(
+            d / "noise.csv", b"a,b\n" + bytes((i * 37 + 11) % 128 + 128 for i in range(600))
+        ),
         ["noise.csv", "not UTF-8", "--encoding"],
     ),
     "infinite values": (
@@ -143,12 +138,12 @@ BAD_INPUTS = {
 
 
 @pytest.mark.parametrize("case", sorted(BAD_INPUTS))
-def test_bad_input_is_one_line_exit_1_and_leaves_nothing(case, tmp_path, workdir, capsys):
+def test_bad_input_is_one_line_exit_1_and_leaves_nothing(case, tmp_path, workdir, cli):
     make, expected = BAD_INPUTS[case]
     data_dir = tmp_path / "data"
     data_dir.mkdir()
     path = make(data_dir)
-    code, out, err = run(capsys, "recommend", path)
+    code, out, err = cli("recommend", path)
     assert code == 1
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), err
@@ -165,8 +160,8 @@ def test_bad_input_is_one_line_exit_1_and_leaves_nothing(case, tmp_path, workdir
         (["--target", "nonexistent"], ["'nonexistent'", "columns are"]),
     ],
 )
-def test_bad_target_is_one_line_exit_1(args, expected, workdir, capsys):
-    code, out, err = run(capsys, "recommend", EXAMPLES / "penguins.csv", *args)
+def test_bad_target_is_one_line_exit_1(args, expected, workdir, cli):
+    code, out, err = cli("recommend", EXAMPLES / "penguins.csv", *args)
     assert code == 1 and len(err.strip().splitlines()) == 1
     for fragment in expected:
         assert fragment in err
@@ -180,33 +175,33 @@ def test_bad_target_is_one_line_exit_1(args, expected, workdir, capsys):
         (b"x,y\n1,a\n2,a\n3,a\n", ["single class"]),
     ],
 )
-def test_unusable_target_is_one_line_exit_1(content, expected, tmp_path, workdir, capsys):
+def test_unusable_target_is_one_line_exit_1(content, expected, tmp_path, workdir, cli):
     path = _write(tmp_path / "t.csv", content)
-    code, _, err = run(capsys, "recommend", path, "--target", "y")
+    code, _, err = cli("recommend", path, "--target", "y")
     assert code == 1 and len(err.strip().splitlines()) == 1 and "t.csv" in err
     for fragment in expected:
         assert fragment in err
     assert not (workdir / "runs").exists()
 
 
-def test_non_utf8_text_is_decoded_when_sniffable(tmp_path, workdir, capsys):
+def test_non_utf8_text_is_decoded_when_sniffable(tmp_path, workdir, cli):
     rows = ["ville,température,classe"] + [
         f"{city},{t},{c}" for city, t, c in [("Besançon", 12, "froid"), ("Nîmes", 25, "chaud")] * 40
     ]
     path = _write(tmp_path / "latin.csv", "\n".join(rows).encode("cp1252"))
-    code, out, err = run(capsys, "profile", path, "--target", "classe")
+    code, out, err = cli("profile", path, "--target", "classe")
     assert code == 0, err
     profile = json.loads(next((workdir / "runs").iterdir()).joinpath("profile.json").read_text())
     names = [c["name"] for c in profile["table"]["column_profiles"]]
     assert names == ["ville", "température", "classe"]
 
 
-def test_hostile_column_names_are_escaped_everywhere(tmp_path, workdir, capsys):
+def test_hostile_column_names_are_escaped_everywhere(tmp_path, workdir, cli):
     hostile = "<script>alert(1)</script>\x1b[31mred"
     # A running number, so the identifier alert names the column on stdout too.
     rows = [f"{hostile},label"] + [f"{i},{'ab'[i % 2]}" for i in range(60)]
     path = _write(tmp_path / "hostile.csv", "\n".join(rows).encode())
-    code, out, err = run(capsys, "recommend", path)
+    code, out, err = cli("recommend", path)
     assert code == 0, err
     assert "\x1b" not in out and "\\x1b" in out
     run_dir = next((workdir / "runs").iterdir())
@@ -217,17 +212,17 @@ def test_hostile_column_names_are_escaped_everywhere(tmp_path, workdir, capsys):
     assert "\x1b" not in (run_dir / "profile.json").read_text()
 
 
-def test_compressed_input(tmp_path, workdir, capsys):
+def test_compressed_input(tmp_path, workdir, cli):
     path = tmp_path / "penguins.csv.bz2"
     path.write_bytes(bz2.compress((EXAMPLES / "penguins.csv").read_bytes()))
-    code, out, err = run(capsys, "recommend", path, "--target", "species")
+    code, out, err = cli("recommend", path, "--target", "species")
     assert code == 0, err and "MLP" in out
 
 
-def test_input_file_is_never_modified(workdir, capsys):
+def test_input_file_is_never_modified(workdir, cli):
     source = EXAMPLES / "penguins.csv"
     before = (source.read_bytes(), source.stat().st_mtime_ns)
-    run(capsys, "recommend", source, "--target", "species")
+    cli("recommend", source, "--target", "species")
     assert (source.read_bytes(), source.stat().st_mtime_ns) == before
 
 

@@ -29,12 +29,6 @@ PENGUINS = ROOT / "examples" / "penguins.csv"
 QUICK = ["--max-trials", "2", "--time-budget", "2m", "-q"]
 
 
-def run(capsys, *args) -> tuple[int, str, str]:
-    code = main([str(a) for a in args])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
 @pytest.fixture(scope="module")
 def trained_run(tmp_path_factory) -> Path:
     """One quick training run on penguins, shared by the tests that only read it."""
@@ -77,9 +71,9 @@ def test_train_writes_a_complete_run(trained_run):
     assert "## Test scores" in report and "Leaderboard" in report and "Why MLP" in report
 
 
-def test_predict_cli_writes_classes_and_probabilities(trained_run, tmp_path, capsys):
+def test_predict_cli_writes_classes_and_probabilities(trained_run, tmp_path, cli):
     out = tmp_path / "preds.csv"
-    code, stdout, err = run(capsys, "predict", trained_run, PENGUINS, "--out", out)
+    code, stdout, err = cli("predict", trained_run, PENGUINS, "--out", out)
     assert code == 0, err
     assert "344 rows" in stdout and "species" in err  # the target column is noted as ignored
     with open(out, newline="") as handle:
@@ -126,42 +120,38 @@ def test_python_api_trains_a_regressor(tmp_path):
     assert 25 < sum(values) / len(values) < 346
 
 
-def test_existing_run_directory_needs_resume(trained_run, capsys):
+def test_existing_run_directory_needs_resume(trained_run, cli):
     before = sorted(p.name for p in trained_run.iterdir())
-    code, _, err = run(
-        capsys, "train", PENGUINS, "--target", "species", "--out", trained_run, *QUICK
-    )
+    code, _, err = cli("train", PENGUINS, "--target", "species", "--out", trained_run, *QUICK)
     assert code == 1 and "--resume" in err and len(err.strip().splitlines()) == 1
     assert sorted(p.name for p in trained_run.iterdir()) == before
 
 
-def test_resuming_a_complete_run_is_refused(trained_run, capsys):
-    code, _, err = run(capsys, "train", "--resume", trained_run, "-q")
+def test_resuming_a_complete_run_is_refused(trained_run, cli):
+    code, _, err = cli("train", "--resume", trained_run, "-q")
     assert code == 1 and "already complete" in err
 
 
-def test_technique_that_does_not_fit_says_why_and_what_fits(tmp_path, capsys):
-    code, _, err = run(
-        capsys, "train", PENGUINS, "--technique", "mlp", "--out", tmp_path / "r", *QUICK
-    )
+def test_technique_that_does_not_fit_says_why_and_what_fits(tmp_path, cli):
+    code, _, err = cli("train", PENGUINS, "--technique", "mlp", "--out", tmp_path / "r", *QUICK)
     assert code == 1 and len(err.strip().splitlines()) == 1
     assert "feature-learning" in err and "RBM" in err and "--target" in err
     assert not (tmp_path / "r").exists()
 
 
-def test_predict_on_a_table_missing_a_column(trained_run, tmp_path, capsys):
+def test_predict_on_a_table_missing_a_column(trained_run, tmp_path, cli):
     lines = PENGUINS.read_text().splitlines()
     header = lines[0].split(",")
     keep = [i for i, name in enumerate(header) if name != "island"]
     smaller = tmp_path / "no_island.csv"
     smaller.write_text("\n".join(",".join(row.split(",")[i] for i in keep) for row in lines) + "\n")
-    code, out, err = run(capsys, "predict", trained_run, smaller, "--out", tmp_path / "p.csv")
+    code, out, err = cli("predict", trained_run, smaller, "--out", tmp_path / "p.csv")
     assert code == 1 and "'island'" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "p.csv").exists()
 
 
 @pytest.mark.parametrize("what", ["corrupt model file", "not one of ours"])
-def test_predict_with_a_bad_model(what, tmp_path, capsys):
+def test_predict_with_a_bad_model(what, tmp_path, cli):
     folder = tmp_path / "model"
     folder.mkdir()
     if what == "corrupt model file":
@@ -169,15 +159,15 @@ def test_predict_with_a_bad_model(what, tmp_path, capsys):
         (folder / "metadata.json").write_text('{"format": "dladvisor-model", "format_version": 1}')
     else:
         (folder / "model.keras").write_bytes(b"PK\x03\x04 not really")
-    code, _, err = run(capsys, "predict", folder, PENGUINS, "--out", tmp_path / "p.csv")
+    code, _, err = cli("predict", folder, PENGUINS, "--out", tmp_path / "p.csv")
     assert code == 1 and len(err.strip().splitlines()) == 1 and "model" in err
     assert "Traceback" not in err and not (tmp_path / "p.csv").exists()
 
 
-def test_predict_refuses_to_overwrite_its_input(trained_run, tmp_path, capsys):
+def test_predict_refuses_to_overwrite_its_input(trained_run, tmp_path, cli):
     copy = tmp_path / "data.csv"
     copy.write_bytes(PENGUINS.read_bytes())
-    code, _, err = run(capsys, "predict", trained_run, copy, "--out", copy)
+    code, _, err = cli("predict", trained_run, copy, "--out", copy)
     assert code == 1 and "input file" in err
     assert copy.read_bytes() == PENGUINS.read_bytes()
 
@@ -230,10 +220,9 @@ def test_ctrl_c_leaves_a_resumable_run(tmp_path):
     assert results["trials_run"] >= 1 and (run_dir / "model.keras").exists()
 
 
-def test_a_budget_too_small_for_one_trial_is_explained(tmp_path, capsys):
+def test_a_budget_too_small_for_one_trial_is_explained(tmp_path, cli):
     run_dir = tmp_path / "run"
-    code, out, err = run(
-        capsys,
+    code, out, err = cli(
         "train",
         PENGUINS,
         "--target",

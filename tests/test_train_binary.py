@@ -15,17 +15,9 @@ import json
 import numpy as np
 import pytest
 
-from dladvisor.cli import main
-
 pytestmark = pytest.mark.slow
 
 QUICK = ["--max-trials", "1", "--max-epochs", "1", "--time-budget", "2m", "-q"]
-
-
-def run(capsys, *args) -> tuple[int, str, str]:
-    code = main([str(a) for a in args])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def _hash(path) -> str:
@@ -91,11 +83,11 @@ def _votes(path, *, rows: int = 200, blanks: bool = False):
     return path
 
 
-def test_recommend_trains_ranks_unseen_items_and_falls_back_for_unknown_users(tmp_path, capsys):
+def test_recommend_trains_ranks_unseen_items_and_falls_back_for_unknown_users(tmp_path, cli):
     data = _ratings(tmp_path / "ratings.csv", extra=["u999,i1,1,1600000000"])  # no ones
     before = _hash(data)
     run_dir = tmp_path / "run"
-    code, stdout, stderr = run(capsys, "train", data, "--out", run_dir, *QUICK)
+    code, stdout, stderr = cli("train", data, "--out", run_dir, *QUICK)
     assert code == 0, stderr
     assert "rbm" in stdout and "precision_at_10" in stdout
     results = json.loads((run_dir / "results.json").read_text())
@@ -112,8 +104,8 @@ def test_recommend_trains_ranks_unseen_items_and_falls_back_for_unknown_users(tm
     assert (run_dir / "history.npz").is_file()
 
     out = tmp_path / "top.csv"
-    code, stdout, stderr = run(
-        capsys, "predict", run_dir, "--user", "u0", "--user", "nobody", "--top", "5", "--out", out
+    code, stdout, stderr = cli(
+        "predict", run_dir, "--user", "u0", "--user", "nobody", "--top", "5", "--out", out
     )
     assert code == 0, stderr
     rows = _rows(out)
@@ -130,7 +122,7 @@ def test_recommend_trains_ranks_unseen_items_and_falls_back_for_unknown_users(tm
         "user,item,rating,timestamp\nu0,i999,5,1700000000\nu0,i1,5,1700000001\n"
         "u0,i2,1,1700000002\nnewbie,i999,5,1700000003\n"
     )
-    code, _, stderr = run(capsys, "predict", run_dir, fresh, "--top", "3", "--out", out)
+    code, _, stderr = cli("predict", run_dir, fresh, "--top", "3", "--out", out)
     assert code == 0, stderr
     assert "ignored 1 item(s) the model never saw: 'i999'" in stderr
     rows = _rows(out)
@@ -138,17 +130,17 @@ def test_recommend_trains_ranks_unseen_items_and_falls_back_for_unknown_users(tm
     assert not {"i1", "i2"} & {r["item"] for r in rows if r["user"] == "u0"}
 
     everyone = tmp_path / "all.csv"
-    code, _, stderr = run(capsys, "predict", run_dir, "--out", everyone)
+    code, _, stderr = cli("predict", run_dir, "--out", everyone)
     assert code == 0, stderr
     users = {r["user"] for r in _rows(everyone)}
     assert len(users) == 61 and "u999" in users  # the user with no ones: popularity
     assert _hash(data) == before
 
 
-def test_monitor_scores_rows_by_free_energy_against_an_isolation_forest(tmp_path, capsys):
+def test_monitor_scores_rows_by_free_energy_against_an_isolation_forest(tmp_path, cli):
     data = _signals(tmp_path / "states.csv")
     run_dir = tmp_path / "run"
-    code, stdout, stderr = run(capsys, "train", data, "--task", "monitor", "--out", run_dir, *QUICK)
+    code, stdout, stderr = cli("train", data, "--task", "monitor", "--out", run_dir, *QUICK)
     assert code == 0, stderr
     results = json.loads((run_dir / "results.json").read_text())
     assert results["task"] == "monitoring" and results["objective"] == "val_roc_auc"
@@ -159,17 +151,17 @@ def test_monitor_scores_rows_by_free_energy_against_an_isolation_forest(tmp_path
     assert metadata["schema"]["label"] == "anomaly"
 
     out = tmp_path / "scores.csv"
-    code, stdout, stderr = run(capsys, "predict", run_dir, data, "--out", out)
+    code, stdout, stderr = cli("predict", run_dir, data, "--out", out)
     assert code == 0, stderr
     rows = _rows(out)
     assert len(rows) == 240 and set(rows[0]) == {"date", "anomaly_score", "anomaly"}
     assert "flagged" in stderr
 
 
-def test_monitor_without_labels_is_scored_on_injected_anomalies(tmp_path, capsys):
+def test_monitor_without_labels_is_scored_on_injected_anomalies(tmp_path, cli):
     data = _signals(tmp_path / "states.csv", label=False)
     run_dir = tmp_path / "run"
-    code, stdout, stderr = run(capsys, "train", data, "--out", run_dir, *QUICK)
+    code, stdout, stderr = cli("train", data, "--out", run_dir, *QUICK)
     assert code == 0, stderr
     results = json.loads((run_dir / "results.json").read_text())
     assert results["task"] == "monitoring"  # inferred: 0/1 signals over time
@@ -177,11 +169,11 @@ def test_monitor_without_labels_is_scored_on_injected_anomalies(tmp_path, capsys
     assert results["split"]["scored_on"] == "injected"
 
 
-def test_features_are_judged_by_a_classifier_and_written_by_transform(tmp_path, capsys):
+def test_features_are_judged_by_a_classifier_and_written_by_transform(tmp_path, cli):
     data = _votes(tmp_path / "votes.csv")
     run_dir = tmp_path / "run"
-    code, stdout, stderr = run(
-        capsys, "train", data, "--task", "features", "--target", "camp", "--out", run_dir, *QUICK
+    code, stdout, stderr = cli(
+        "train", data, "--task", "features", "--target", "camp", "--out", run_dir, *QUICK
     )
     assert code == 0, stderr
     results = json.loads((run_dir / "results.json").read_text())
@@ -191,18 +183,18 @@ def test_features_are_judged_by_a_classifier_and_written_by_transform(tmp_path, 
     hidden = results["best_hyperparameters"]["hidden_units"]
 
     out = tmp_path / "features.csv"
-    code, stdout, stderr = run(capsys, "transform", run_dir, data, "--out", out)
+    code, stdout, stderr = cli("transform", run_dir, data, "--out", out)
     assert code == 0, stderr
     rows = _rows(out)
     assert len(rows) == 200 and len(rows[0]) == hidden + 1
     assert all(0.0 <= float(rows[0][f"hidden_{j}"]) <= 1.0 for j in range(1, hidden + 1))
 
 
-def test_impute_fills_blank_cells_by_gibbs_sampling(tmp_path, capsys):
+def test_impute_fills_blank_cells_by_gibbs_sampling(tmp_path, cli):
     data = _votes(tmp_path / "votes.csv", blanks=True)
     run_dir = tmp_path / "run"
-    code, stdout, stderr = run(
-        capsys, "train", data, "--task", "impute", "--target", "camp", "--out", run_dir, *QUICK
+    code, stdout, stderr = cli(
+        "train", data, "--task", "impute", "--target", "camp", "--out", run_dir, *QUICK
     )
     assert code == 0, stderr
     results = json.loads((run_dir / "results.json").read_text())
@@ -212,7 +204,7 @@ def test_impute_fills_blank_cells_by_gibbs_sampling(tmp_path, capsys):
     assert results["split"]["hidden_cells_test"] > 0
 
     out = tmp_path / "filled.csv"
-    code, stdout, stderr = run(capsys, "predict", run_dir, data, "--out", out)
+    code, stdout, stderr = cli("predict", run_dir, data, "--out", out)
     assert code == 0, stderr
     rows = _rows(out)
     assert len(rows) == 200 and all(
@@ -221,7 +213,7 @@ def test_impute_fills_blank_cells_by_gibbs_sampling(tmp_path, capsys):
     assert "filled 40 missing cell(s)" in stderr
 
 
-def test_a_value_other_than_0_or_1_is_named_with_its_column_and_row(tmp_path, capsys):
+def test_a_value_other_than_0_or_1_is_named_with_its_column_and_row(tmp_path, cli):
     data = _votes(tmp_path / "votes.csv", rows=40)
     lines = data.read_text().splitlines()
     cells = lines[7].split(",")
@@ -229,8 +221,8 @@ def test_a_value_other_than_0_or_1_is_named_with_its_column_and_row(tmp_path, ca
     lines[7] = ",".join(cells)
     data.write_text("\n".join(lines) + "\n")
     run_dir = tmp_path / "run"
-    code, _, stderr = run(
-        capsys, "train", data, "--task", "recommend", "--target", "camp", "--out", run_dir, *QUICK
+    code, _, stderr = cli(
+        "train", data, "--task", "recommend", "--target", "camp", "--out", run_dir, *QUICK
     )
     assert code == 1
     assert "'q2'" in stderr and "row 7" in stderr and "Traceback" not in stderr
@@ -238,46 +230,44 @@ def test_a_value_other_than_0_or_1_is_named_with_its_column_and_row(tmp_path, ca
     assert not run_dir.exists()
 
 
-def test_impute_without_blank_cells_says_so(tmp_path, capsys):
+def test_impute_without_blank_cells_says_so(tmp_path, cli):
     data = _votes(tmp_path / "votes.csv", rows=40)
-    code, _, stderr = run(
-        capsys, "train", data, "--task", "impute", "--out", tmp_path / "run", *QUICK
-    )
+    code, _, stderr = cli("train", data, "--task", "impute", "--out", tmp_path / "run", *QUICK)
     assert code == 1 and "column 'camp' holds 'blue' (row 1)" in stderr  # a label: say so
     assert "--target camp if it is a label" in stderr
-    code, _, stderr = run(
-        capsys, "train", data, "--task", "impute", "--target", "camp", "--out", tmp_path / "run"
+    code, _, stderr = cli(
+        "train", data, "--task", "impute", "--target", "camp", "--out", tmp_path / "run"
     )
     assert code == 1 and "no missing cell to fill" in stderr
     assert not (tmp_path / "run").exists()
 
 
-def test_duplicate_interactions_and_an_all_zero_column_are_reported(tmp_path, capsys):
+def test_duplicate_interactions_and_an_all_zero_column_are_reported(tmp_path, cli):
     data = _ratings(tmp_path / "ratings.csv", extra=["u0,i0,5,1600000001", "u0,i0,5,1600000002"])
-    code, stdout, stderr = run(capsys, "profile", data, "--out", tmp_path / "profile")
+    code, stdout, stderr = cli("profile", data, "--out", tmp_path / "profile")
     assert code == 0, stderr
     assert "duplicate" in stdout
     votes = _votes(tmp_path / "votes.csv", rows=60)
     lines = votes.read_text().splitlines()
     lines = [line + (",never" if i == 0 else ",0") for i, line in enumerate(lines)]
     votes.write_text("\n".join(lines) + "\n")
-    code, stdout, stderr = run(capsys, "profile", votes, "--out", tmp_path / "profile2")
+    code, stdout, stderr = cli("profile", votes, "--out", tmp_path / "profile2")
     assert code == 0, stderr
     assert "never" in stdout
 
 
-def test_predict_options_that_do_not_fit_the_model_are_refused(tmp_path, capsys):
+def test_predict_options_that_do_not_fit_the_model_are_refused(tmp_path, cli):
     data = _signals(tmp_path / "states.csv")
     run_dir = tmp_path / "run"
-    code, _, stderr = run(capsys, "train", data, "--task", "monitor", "--out", run_dir, *QUICK)
+    code, _, stderr = cli("train", data, "--task", "monitor", "--out", run_dir, *QUICK)
     assert code == 0, stderr
-    code, _, stderr = run(capsys, "predict", run_dir, data, "--user", "u1")
+    code, _, stderr = cli("predict", run_dir, data, "--user", "u1")
     assert code == 1 and "--user" in stderr
-    code, _, stderr = run(capsys, "predict", run_dir)
+    code, _, stderr = cli("predict", run_dir)
     assert code == 1 and "give the DATA" in stderr
 
 
-def test_a_sparse_npz_trains_a_recommender_and_the_api_recommends(tmp_path, capsys):
+def test_a_sparse_npz_trains_a_recommender_and_the_api_recommends(tmp_path, cli):
     import scipy.sparse
 
     import dladvisor
@@ -291,7 +281,7 @@ def test_a_sparse_npz_trains_a_recommender_and_the_api_recommends(tmp_path, caps
     path = tmp_path / "likes.npz"
     scipy.sparse.save_npz(path, scipy.sparse.csr_matrix(rows))
     run_dir = tmp_path / "run"
-    code, stdout, stderr = run(capsys, "train", path, "--out", run_dir, *QUICK)
+    code, stdout, stderr = cli("train", path, "--out", run_dir, *QUICK)
     assert code == 0, stderr
     results = json.loads((run_dir / "results.json").read_text())
     assert results["task"] == "recommendation" and results["technique"] == "rbm"

@@ -13,17 +13,10 @@ import pytest
 from PIL import Image
 
 import dladvisor
-from dladvisor.cli import main
 
 pytestmark = pytest.mark.slow
 
 QUICK = ["--max-trials", "1", "--max-epochs", "1", "--time-budget", "2m", "-q"]
-
-
-def run(capsys, *args) -> tuple[int, str, str]:
-    code = main([str(a) for a in args])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def _folder(path, count: int):
@@ -36,10 +29,10 @@ def _folder(path, count: int):
     return path
 
 
-def test_an_unlabelled_folder_trains_a_gan_that_generates(tmp_path, capsys):
+def test_an_unlabelled_folder_trains_a_gan_that_generates(tmp_path, cli):
     data = _folder(tmp_path / "digits", 60)
     run_dir = tmp_path / "run"
-    code, stdout, stderr = run(capsys, "train", data, "--out", run_dir, *QUICK)
+    code, stdout, stderr = cli("train", data, "--out", run_dir, *QUICK)
     assert code == 0, stderr
     assert "trained: gan for generation" in stdout and "frechet_distance" in stdout
     results = json.loads((run_dir / "results.json").read_text())
@@ -56,21 +49,21 @@ def test_an_unlabelled_folder_trains_a_gan_that_generates(tmp_path, capsys):
     assert np.array_equal(images, model.generate(5, seed=1))
 
     out = tmp_path / "new"
-    code, stdout, stderr = run(capsys, "generate", run_dir, "--n", "6", "--out", out)
+    code, stdout, stderr = cli("generate", run_dir, "--n", "6", "--out", out)
     assert code == 0, stderr
     assert sorted(p.name for p in out.iterdir()) == ["grid.png"] + [
         f"image-{i:04d}.png" for i in range(6)
     ]
     with Image.open(out / "image-0000.png") as first:
         assert first.size == (8, 8)
-    code, _, stderr = run(capsys, "predict", run_dir, data)
+    code, _, stderr = cli("predict", run_dir, data)
     assert code == 1 and "generates images" in stderr and "Traceback" not in stderr
 
 
-def test_fewer_images_than_a_batch_are_refused(tmp_path, capsys):
+def test_fewer_images_than_a_batch_are_refused(tmp_path, cli):
     # Bad input: 12 images leave 8 to train on (80%), fewer than the smallest batch (16).
     data = _folder(tmp_path / "few", 12)
-    code, _, stderr = run(capsys, "train", data, "--out", tmp_path / "run", *QUICK)
+    code, _, stderr = cli("train", data, "--out", tmp_path / "run", *QUICK)
     assert code == 1 and "fewer than one batch" in stderr and "Traceback" not in stderr
     assert not (tmp_path / "run").exists()
 

@@ -26,12 +26,6 @@ CLASSES = (0, 1, 7)
 PER_CLASS = 40
 
 
-def run(capsys, *args) -> tuple[int, str, str]:
-    code = main([str(a) for a in args])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
 def _digits(per_class: int = PER_CLASS) -> tuple[np.ndarray, np.ndarray]:
     from sklearn.datasets import load_digits
 
@@ -89,11 +83,9 @@ def test_folder_trains_a_cnn_and_writes_a_complete_run(folder_run):
         assert sheet.width > 64 and sheet.height >= 3 * 64
 
 
-def test_predict_cli_on_a_folder_reports_unreadable_files(
-    folder_run, digits_folder, tmp_path, capsys
-):
+def test_predict_cli_on_a_folder_reports_unreadable_files(folder_run, digits_folder, tmp_path, cli):
     out = tmp_path / "labels.csv"
-    code, stdout, stderr = run(capsys, "predict", folder_run, digits_folder, "--out", out)
+    code, stdout, stderr = cli("predict", folder_run, digits_folder, "--out", out)
     assert code == 0, stderr
     assert "could not be read" in stderr and "empty.png" in stderr
     with open(out, newline="") as handle:
@@ -109,10 +101,10 @@ def test_predict_cli_on_a_folder_reports_unreadable_files(
     assert total == pytest.approx(1.0, abs=1e-4)
 
 
-def test_predict_on_one_image_and_on_an_array(folder_run, digits_folder, tmp_path, capsys):
+def test_predict_on_one_image_and_on_an_array(folder_run, digits_folder, tmp_path, cli):
     image = next((digits_folder / "7").glob("0*.png"))
     out = tmp_path / "one.csv"
-    code, stdout, stderr = run(capsys, "predict", folder_run, image, "--out", out)
+    code, stdout, stderr = cli("predict", folder_run, image, "--out", out)
     assert code == 0, stderr
     assert "predicted 1 images" in stdout
     model = dladvisor.load(folder_run)
@@ -123,10 +115,10 @@ def test_predict_on_one_image_and_on_an_array(folder_run, digits_folder, tmp_pat
     assert set(table.column("predicted_class").to_pylist()) <= {"0", "1", "7"}
 
 
-def test_predict_on_only_unreadable_images_fails_in_one_line(folder_run, tmp_path, capsys):
+def test_predict_on_only_unreadable_images_fails_in_one_line(folder_run, tmp_path, cli):
     bad = tmp_path / "bad.png"
     bad.write_bytes(b"not a picture")
-    code, stdout, stderr = run(capsys, "predict", folder_run, bad, "--out", tmp_path / "x.csv")
+    code, stdout, stderr = cli("predict", folder_run, bad, "--out", tmp_path / "x.csv")
     assert code == 1
     assert stderr.count("\n") == 1 and "bad.png" in stderr and "Traceback" not in stderr
     assert not (tmp_path / "x.csv").exists()
@@ -172,19 +164,17 @@ def test_init_weights_start_the_cnn_from_a_saved_network(folder_run, digits_fold
     assert result.technique == "cnn"
 
 
-def test_init_weights_must_exist_and_fit_images(digits_folder, tmp_path, capsys):
+def test_init_weights_must_exist_and_fit_images(digits_folder, tmp_path, cli):
     missing = tmp_path / "none.weights.h5"
-    code, _, stderr = run(capsys, "train", digits_folder, "--init-weights", missing, "-q")
+    code, _, stderr = cli("train", digits_folder, "--init-weights", missing, "-q")
     assert code == 1 and "--init-weights" in stderr and "none.weights.h5" in stderr
     table = Path(__file__).resolve().parents[1] / "examples" / "penguins.csv"
     missing.write_bytes(b"")
-    code, _, stderr = run(
-        capsys, "train", table, "--target", "species", "--init-weights", missing, "-q"
-    )
+    code, _, stderr = cli("train", table, "--target", "species", "--init-weights", missing, "-q")
     assert code == 1 and "for the CNN on images" in stderr
 
 
-def test_cv_is_refused_for_images(digits_folder, tmp_path, capsys):
-    code, _, stderr = run(capsys, "train", digits_folder, "--cv", "3", "--out", tmp_path / "r")
+def test_cv_is_refused_for_images(digits_folder, tmp_path, cli):
+    code, _, stderr = cli("train", digits_folder, "--cv", "3", "--out", tmp_path / "r")
     assert code == 1 and "--cv" in stderr
     assert not (tmp_path / "r").exists()

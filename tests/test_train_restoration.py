@@ -15,17 +15,10 @@ import pytest
 from PIL import Image
 
 import dladvisor
-from dladvisor.cli import main
 
 pytestmark = pytest.mark.slow
 
 QUICK = ["--max-trials", "1", "--max-epochs", "1", "--time-budget", "2m", "-q"]
-
-
-def run(capsys, *args) -> tuple[int, str, str]:
-    code = main([str(a) for a in args])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def _digits(count: int) -> np.ndarray:
@@ -49,7 +42,7 @@ def _hashes(folder):
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
 
 
-def test_inpainting_trains_exports_and_fills_holes_of_new_images(tmp_path, capsys):
+def test_inpainting_trains_exports_and_fills_holes_of_new_images(tmp_path, cli):
     data = _folder(tmp_path / "digits", 48)
     masks = tmp_path / "masks"
     masks.mkdir()
@@ -59,8 +52,8 @@ def test_inpainting_trains_exports_and_fills_holes_of_new_images(tmp_path, capsy
         Image.fromarray(hole).save(masks / f"{i:03d}_mask.png")
     before = _hashes(data)
     run_dir = tmp_path / "run"
-    code, stdout, stderr = run(
-        capsys, "train", data, "--task", "inpaint", "--masks", masks, "--out", run_dir, *QUICK
+    code, stdout, stderr = cli(
+        "train", data, "--task", "inpaint", "--masks", masks, "--out", run_dir, *QUICK
     )
     assert code == 0, stderr
     assert "trained: gan for inpainting" in stdout and "masked_psnr" in stdout
@@ -91,7 +84,7 @@ def test_inpainting_trains_exports_and_fills_holes_of_new_images(tmp_path, capsy
     mask[2:6, 3:9] = 255
     Image.fromarray(mask).save(new_masks / "b.png")
     out = tmp_path / "fixed"
-    code, stdout, stderr = run(capsys, "predict", run_dir, new, "--masks", new_masks, "--out", out)
+    code, stdout, stderr = cli("predict", run_dir, new, "--masks", new_masks, "--out", out)
     assert code == 0, stderr
     assert "filled the holes of 2 image(s)" in stdout
     assert sorted(p.name for p in out.iterdir()) == ["a.png", "b.png", "grid.png"]
@@ -103,16 +96,16 @@ def test_inpainting_trains_exports_and_fills_holes_of_new_images(tmp_path, capsy
     model = dladvisor.load(run_dir)
     assert [p.name for p, _ in model.restore(new / "a.png")] == ["a.png"]
     # An image with no holes and no mask: said, and nothing written.
-    code, _, stderr = run(capsys, "predict", run_dir, new, "--out", tmp_path / "none")
+    code, _, stderr = cli("predict", run_dir, new, "--out", tmp_path / "none")
     assert code == 1 and "b.png: no holes to fill" in stderr and "Traceback" not in stderr
     assert not (tmp_path / "none").exists()
 
 
-def test_super_resolution_trains_and_upscales_new_images(tmp_path, capsys):
+def test_super_resolution_trains_and_upscales_new_images(tmp_path, cli):
     data = _folder(tmp_path / "digits", 48)
     run_dir = tmp_path / "run"
-    code, stdout, stderr = run(
-        capsys, "train", data, "--task", "super-resolution", "--out", run_dir, *QUICK
+    code, stdout, stderr = cli(
+        "train", data, "--task", "super-resolution", "--out", run_dir, *QUICK
     )
     assert code == 0, stderr
     assert "trained: gan for super-resolution" in stdout
@@ -125,24 +118,22 @@ def test_super_resolution_trains_and_upscales_new_images(tmp_path, capsys):
     small = tmp_path / "small.png"
     Image.fromarray(_digits(1)[0][:12, :10]).save(small)
     out = tmp_path / "up"
-    code, stdout, stderr = run(capsys, "predict", run_dir, small, "--out", out)
+    code, stdout, stderr = cli("predict", run_dir, small, "--out", out)
     assert code == 0, stderr
     with Image.open(out / "small.png") as upscaled:
         assert upscaled.size == (20, 24)
-    code, _, stderr = run(capsys, "predict", run_dir, small, "--masks", tmp_path)
+    code, _, stderr = cli("predict", run_dir, small, "--masks", tmp_path)
     assert code == 1 and "takes no masks" in stderr
 
 
-def test_a_labelled_folder_can_train_a_generator_whose_coverage_is_checked(tmp_path, capsys):
+def test_a_labelled_folder_can_train_a_generator_whose_coverage_is_checked(tmp_path, cli):
     data = tmp_path / "classes"
     for i, image in enumerate(_digits(60)):
         folder = data / ("even" if i % 2 == 0 else "odd")
         folder.mkdir(parents=True, exist_ok=True)
         Image.fromarray(image).save(folder / f"{i:03d}.png")
     run_dir = tmp_path / "run"
-    code, stdout, stderr = run(
-        capsys, "train", data, "--task", "generate", "--out", run_dir, *QUICK
-    )
+    code, stdout, stderr = cli("train", data, "--task", "generate", "--out", run_dir, *QUICK)
     assert code == 0, stderr
     assert "the labels ('class') are not used to train" in stdout
     assert "mode coverage" in stdout
@@ -164,41 +155,39 @@ def test_a_labelled_folder_can_train_a_generator_whose_coverage_is_checked(tmp_p
         (["--task", "inpainting", "--low-res", "."], "--low-res: low-resolution images are for"),
     ],
 )
-def test_options_that_do_not_fit_are_refused(tmp_path, capsys, args, message):
+def test_options_that_do_not_fit_are_refused(tmp_path, cli, args, message):
     data = _folder(tmp_path / "digits", 40)
-    code, _, stderr = run(capsys, "train", data, *args, "--out", tmp_path / "run", *QUICK)
+    code, _, stderr = cli("train", data, *args, "--out", tmp_path / "run", *QUICK)
     assert code == 1 and message in stderr and "Traceback" not in stderr
     assert not (tmp_path / "run").exists()
 
 
-def test_masks_that_match_no_image_or_have_another_size_are_refused(tmp_path, capsys):
+def test_masks_that_match_no_image_or_have_another_size_are_refused(tmp_path, cli):
     data = _folder(tmp_path / "digits", 40)
     masks = tmp_path / "masks"
     masks.mkdir()
     Image.fromarray(np.zeros((16, 16), np.uint8)).save(masks / "elsewhere.png")
     args = ["train", data, "--task", "inpainting", "--masks", masks, "--out", tmp_path / "run"]
-    code, _, stderr = run(capsys, *args, *QUICK)
+    code, _, stderr = cli(*args, *QUICK)
     assert code == 1 and "elsewhere.png match(es) no image by name" in stderr
     (masks / "elsewhere.png").unlink()
     Image.fromarray(np.zeros((8, 16), np.uint8)).save(masks / "003.png")
-    code, _, stderr = run(capsys, *args, *QUICK)
+    code, _, stderr = cli(*args, *QUICK)
     assert code == 1 and "003.png is 16x8 pixels but its image is 16x16" in stderr
     assert "Traceback" not in stderr and not (tmp_path / "run").exists()
 
 
-def test_fewer_images_than_a_batch_are_refused(tmp_path, capsys):
+def test_fewer_images_than_a_batch_are_refused(tmp_path, cli):
     data = _folder(tmp_path / "few", 8)  # 6 to train on, fewer than the smallest batch (8)
-    code, _, stderr = run(
-        capsys, "train", data, "--task", "inpainting", "--out", tmp_path / "r", *QUICK
-    )
+    code, _, stderr = cli("train", data, "--task", "inpainting", "--out", tmp_path / "r", *QUICK)
     assert code == 1 and "fewer than one batch" in stderr and "Traceback" not in stderr
 
 
-def test_images_of_wildly_different_sizes_are_resized_and_reported(tmp_path, capsys):
+def test_images_of_wildly_different_sizes_are_resized_and_reported(tmp_path, cli):
     data = _folder(tmp_path / "mixed", 40, sizes=[(16, 16), (40, 40), (12, 30)])
     run_dir = tmp_path / "run"
-    code, stdout, stderr = run(
-        capsys, "train", data, "--task", "super-resolution", "--out", run_dir, *QUICK
+    code, stdout, stderr = cli(
+        "train", data, "--task", "super-resolution", "--out", run_dir, *QUICK
     )
     assert code == 0, stderr
     assert "sizes differ widely" in stdout and "every one was resized to 16x30" in stdout

@@ -13,18 +13,11 @@ import numpy as np
 import pytest
 
 import dladvisor
-from dladvisor.cli import main
 from dladvisor.training import TrainSettings
 
 pytestmark = pytest.mark.slow
 
 QUICK = ["--max-trials", "1", "--max-epochs", "1", "--time-budget", "2m", "-q"]
-
-
-def run(capsys, *args) -> tuple[int, str, str]:
-    code = main([str(a) for a in args])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def _shapes(n: int, steps: int = 40, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -39,12 +32,12 @@ def _shapes(n: int, steps: int = 40, seed: int = 0) -> tuple[np.ndarray, np.ndar
     return values.astype(np.float32), labels
 
 
-def test_npz_sequences_train_and_predict_from_the_cli(tmp_path, capsys):
+def test_npz_sequences_train_and_predict_from_the_cli(tmp_path, cli):
     values, labels = _shapes(60)
     data = tmp_path / "shapes.npz"
     np.savez(data, x=values, y=labels)
     run_dir = tmp_path / "run"
-    code, stdout, stderr = run(capsys, "train", data, "--target", "y", "--out", run_dir, *QUICK)
+    code, stdout, stderr = cli("train", data, "--target", "y", "--out", run_dir, *QUICK)
     assert code == 0, stderr
     results = json.loads((run_dir / "results.json").read_text())
     assert results["technique"] == "rnn" and results["task"] == "classification"
@@ -53,7 +46,7 @@ def test_npz_sequences_train_and_predict_from_the_cli(tmp_path, capsys):
     metadata = json.loads((run_dir / "metadata.json").read_text())
     assert metadata["schema"]["kind"] == "sequence" and metadata["schema"]["form"] == "sequences"
     out = tmp_path / "labels.csv"
-    code, stdout, stderr = run(capsys, "predict", run_dir, data, "--out", out)
+    code, stdout, stderr = cli("predict", run_dir, data, "--out", out)
     assert code == 0, stderr
     assert "predicted 60 examples" in stdout
     with open(out, newline="") as handle:
@@ -62,7 +55,7 @@ def test_npz_sequences_train_and_predict_from_the_cli(tmp_path, capsys):
     assert (run_dir / "examples.png").stat().st_size > 1000
 
 
-def test_a_label_per_step_is_learnt_and_predicted_step_by_step(tmp_path, capsys):
+def test_a_label_per_step_is_learnt_and_predicted_step_by_step(tmp_path, cli):
     # Many-to-many: a long table (subject, t, value, label) whose label changes within
     # each subject - whether the value rose since the step before, which needs context.
     rng = np.random.default_rng(0)
@@ -75,7 +68,7 @@ def test_a_label_per_step_is_learnt_and_predicted_step_by_step(tmp_path, capsys)
     data = tmp_path / "steps.csv"
     data.write_text("\n".join(rows) + "\n")
     run_dir = tmp_path / "run"
-    code, stdout, stderr = run(capsys, "train", data, "--target", "label", "--out", run_dir, *QUICK)
+    code, stdout, stderr = cli("train", data, "--target", "label", "--out", run_dir, *QUICK)
     assert code == 0, stderr
     assert "for sequence-labelling" in stdout
     results = json.loads((run_dir / "results.json").read_text())
@@ -86,7 +79,7 @@ def test_a_label_per_step_is_learnt_and_predicted_step_by_step(tmp_path, capsys)
     assert json.loads((run_dir / "metadata.json").read_text())["schema"]["per_step"] is True
 
     out = tmp_path / "labels.csv"
-    code, stdout, stderr = run(capsys, "predict", run_dir, data, "--out", out)
+    code, stdout, stderr = cli("predict", run_dir, data, "--out", out)
     assert code == 0, stderr
     assert f"predicted {len(rows) - 1} steps" in stdout
     with open(out, newline="") as handle:
@@ -132,13 +125,13 @@ def _monthly(path, months: int = 96, *, empty_column: bool = False) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
-def test_a_series_is_forecast_and_continued_from_the_cli(tmp_path, capsys):
+def test_a_series_is_forecast_and_continued_from_the_cli(tmp_path, cli):
     data = tmp_path / "sales.csv"
     _monthly(data)
     before = data.read_bytes()
     run_dir = tmp_path / "run"
-    code, stdout, stderr = run(
-        capsys, "train", data, "--target", "sales", "--horizon", "3", "--out", run_dir, *QUICK
+    code, stdout, stderr = cli(
+        "train", data, "--target", "sales", "--horizon", "3", "--out", run_dir, *QUICK
     )
     assert code == 0, stderr
     assert "trained: rnn for forecasting" in stdout and "mase" in stdout
@@ -161,7 +154,7 @@ def test_a_series_is_forecast_and_continued_from_the_cli(tmp_path, capsys):
     assert "forecast.png" in (run_dir / "report.md").read_text()
 
     out = tmp_path / "next.csv"
-    code, stdout, stderr = run(capsys, "predict", run_dir, data, "--out", out)
+    code, stdout, stderr = cli("predict", run_dir, data, "--out", out)
     assert code == 0, stderr
     assert "forecast 3 step(s) ahead" in stdout
     with open(out, newline="") as handle:
@@ -194,40 +187,38 @@ def test_a_fixed_lookback_is_kept(tmp_path):
         (["--horizon", "2", "--cv", "3"], "--cv"),
     ],
 )
-def test_series_settings_that_cannot_work_are_refused(tmp_path, capsys, args, expected):
+def test_series_settings_that_cannot_work_are_refused(tmp_path, cli, args, expected):
     data = tmp_path / "sales.csv"
     _monthly(data)
-    code, _, stderr = run(
-        capsys, "train", data, "--target", "sales", "--out", tmp_path / "run", "-q", *args
+    code, _, stderr = cli(
+        "train", data, "--target", "sales", "--out", tmp_path / "run", "-q", *args
     )
     assert code == 1 and expected in stderr and "Traceback" not in stderr
     assert stderr.count("\n") == 1
     assert not (tmp_path / "run").exists()
 
 
-def test_horizon_is_refused_for_data_that_is_not_a_series(tmp_path, capsys):
+def test_horizon_is_refused_for_data_that_is_not_a_series(tmp_path, cli):
     values, labels = _shapes(20)
     data = tmp_path / "shapes.npz"
     np.savez(data, x=values, y=labels)
-    code, _, stderr = run(
-        capsys, "train", data, "--target", "y", "--horizon", "3", "--out", tmp_path / "run"
+    code, _, stderr = cli(
+        "train", data, "--target", "y", "--horizon", "3", "--out", tmp_path / "run"
     )
     assert code == 1 and "--horizon" in stderr and "Traceback" not in stderr
     assert not (tmp_path / "run").exists()
 
 
-def test_forecasting_an_all_missing_channel_is_refused(tmp_path, capsys):
+def test_forecasting_an_all_missing_channel_is_refused(tmp_path, cli):
     # Bad input: a channel with no value at all cannot be the forecast target.
     data = tmp_path / "sales.csv"
     _monthly(data, empty_column=True)
-    code, _, stderr = run(
-        capsys, "train", data, "--target", "other", "--out", tmp_path / "run", "-q"
-    )
+    code, _, stderr = cli("train", data, "--target", "other", "--out", tmp_path / "run", "-q")
     assert code == 1 and "other" in stderr and "Traceback" not in stderr
     assert not (tmp_path / "run").exists()
 
 
-def test_texts_with_empty_and_undecodable_cells_still_train(tmp_path, capsys):
+def test_texts_with_empty_and_undecodable_cells_still_train(tmp_path, cli):
     # Bad input: empty texts and bytes that are not UTF-8 do not stop training (the file
     # is decoded with the encoding detected); each text still gets a prediction.
     rows = [b"review,label"]
@@ -247,6 +238,6 @@ def test_texts_with_empty_and_undecodable_cells_still_train(tmp_path, capsys):
     assert table.num_rows == 60
     # NUL bytes mark a binary file, not text: refused in one line naming the file.
     data.write_bytes(data.read_bytes().replace(b" odd", b"\x00odd"))
-    code, _, stderr = run(capsys, "train", data, "--target", "label", "--out", tmp_path / "r2")
+    code, _, stderr = cli("train", data, "--target", "label", "--out", tmp_path / "r2")
     assert code == 1 and "reviews.csv" in stderr and "NUL" in stderr
     assert stderr.count("\n") == 1 and not (tmp_path / "r2").exists()
