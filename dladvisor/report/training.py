@@ -98,7 +98,7 @@ def training_markdown(
         out.append(
             f"| {rank} | {record.number} | {record.status} | {_number(record.score)} | "
             f"{_number(record.epochs)} | {_number(record.seconds)} | "
-            f"{_number(record.parameters)} | {e(record.error or '')} |"
+            f"{_number(record.parameters)} | {e(record.error or record.note or '')} |"
         )
     out += _class_counts_markdown(profile)
     out += _confusion_markdown(result)

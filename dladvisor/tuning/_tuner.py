@@ -30,11 +30,15 @@ HYPERBAND_KEYS = ("tuner/epochs", "tuner/initial_epoch", "tuner/bracket", "tuner
 
 
 class TrialMonitor(keras.callbacks.Callback):
-    """Stops training when the deadline passes, records the objective, reports epochs.
+    """Stops training when the deadline passes or a loss turns NaN, records the
+    objective, reports epochs.
 
     The deadline is checked after every batch (Keras leaves its batch loop as soon as
     ``stop_training`` is set), so a long epoch overruns by at most one batch plus the
-    epoch's validation pass.
+    epoch's validation pass. A NaN among a batch's logged losses (or errors: an RBM's
+    reconstruction error) stops training too, and
+    ``nan_at`` says where (the trial then fails with that reason: nothing after it is
+    worth training).
 
     Args:
         deadline: when to stop.
@@ -56,13 +60,23 @@ class TrialMonitor(keras.callbacks.Callback):
         self.best_value: float | None = None
         self.best_epoch: int | None = None
         self.last_epoch: int | None = None
+        self.nan_at: tuple[int, str] | None = None
+        self._epoch = 0
 
     def _check_deadline(self) -> None:
         if self.deadline.expired():
             self.model.stop_training = True
             self.budget_stopped = True
 
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch + 1
+
     def on_train_batch_end(self, batch, logs=None):
+        for name, value in (logs or {}).items():
+            if ("loss" in name or "error" in name) and _is_nan(value):
+                self.nan_at = (self._epoch, name)
+                self.model.stop_training = True
+                return
         self._check_deadline()
 
     def on_epoch_end(self, epoch, logs=None):
@@ -200,13 +214,40 @@ class DladvisorTuner(keras_tuner.Tuner):
                 cross-validation, else None.
         """
         info = self.trial_info[trial.trial_id]
+        info.pop("note", None)
         try:
-            if folds is None:
-                return self._fit_once(trial, x, y, validation_data, epochs, class_weight, info)
-            return self._fit_folds(trial, x, y, folds, epochs, class_weight, info)
+            try:
+                return self._fit_trial(trial, x, y, validation_data, epochs, class_weight, folds)
+            except Exception as exc:
+                # Out of memory: once more with half the batch size; then it fails.
+                halved = halve_batch_size(trial.hyperparameters) if out_of_memory(exc) else None
+                if halved is None:
+                    raise
+                info["note"] = (
+                    f"ran out of memory with batches of {halved[0]}; retried with {halved[1]}"
+                )
+                if self.reporter is not None:
+                    self.reporter.message(f"trial {info['number']}: {info['note']}")
+                try:
+                    return self._fit_trial(
+                        trial, x, y, validation_data, epochs, class_weight, folds
+                    )
+                except Exception as again:
+                    if out_of_memory(again):
+                        raise MemoryError(
+                            f"out of memory with batches of {halved[0]}, and again with "
+                            f"{halved[1]}"
+                        ) from again
+                    raise
         except Exception as exc:
             info["error"] = one_line(exc)
             raise
+
+    def _fit_trial(self, trial, x, y, validation_data, epochs, class_weight, folds):
+        info = self.trial_info[trial.trial_id]
+        if folds is None:
+            return self._fit_once(trial, x, y, validation_data, epochs, class_weight, info)
+        return self._fit_folds(trial, x, y, folds, epochs, class_weight, info)
 
     def _build(self, trial):
         # A fresh graph per model keeps memory flat over many trials; the seed is set
@@ -270,6 +311,7 @@ class DladvisorTuner(keras_tuner.Tuner):
         results = self._fit(
             trial, model, x, y, validation_data, epochs, class_weight, monitor, [checkpoint], initial_epoch
         )
+        _fail_on_nan(monitor)
         # Needed to reload the checkpoint into a model that is not built until called.
         with open(self._get_build_config_fname(trial.trial_id), "w", encoding="utf-8") as file:
             json.dump(model.get_build_config(), file)
@@ -302,6 +344,7 @@ class DladvisorTuner(keras_tuner.Tuner):
                 monitor,
                 [],
             )
+            _fail_on_nan(monitor)
             if monitor.best_value is None:
                 raise ValueError(
                     f"the objective {self.oracle.objective.name!r} is missing from the "
@@ -321,6 +364,47 @@ class DladvisorTuner(keras_tuner.Tuner):
             fold_scores=[float(s) for s in scores],
         )
         return {self.oracle.objective.name: float(np.mean(scores))}
+
+
+def _fail_on_nan(monitor: TrialMonitor) -> None:
+    if monitor.nan_at is not None:
+        epoch, name = monitor.nan_at
+        raise FloatingPointError(
+            f"{name} became NaN in epoch {epoch}: training diverged (a learning rate too "
+            "high for this configuration?)"
+        )
+
+
+def _is_nan(value) -> bool:
+    try:
+        return math.isnan(float(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def out_of_memory(exc: BaseException) -> bool:
+    """Whether ``exc`` says a device (or the host) ran out of memory."""
+    if isinstance(exc, MemoryError):
+        return True
+    try:
+        import tensorflow as tf
+
+        if isinstance(exc, tf.errors.ResourceExhaustedError):
+            return True
+    except ImportError:  # pragma: no cover - TensorFlow is a dependency
+        pass
+    text = str(exc)
+    return "OOM when allocating" in text or "out of memory" in text.lower()
+
+
+def halve_batch_size(hp) -> tuple[int, int] | None:
+    """Halve the trial's ``batch_size`` hyperparameter in place: ``(old, new)``, or None
+    when the trial has no tunable batch size or it is already 1."""
+    old = hp.values.get("batch_size")
+    if isinstance(old, bool) or not isinstance(old, int) or old < 2:
+        return None
+    hp.values["batch_size"] = old // 2
+    return old, old // 2
 
 
 def display_status(kt_status: str, info: dict[str, Any]) -> str:

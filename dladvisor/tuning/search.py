@@ -123,6 +123,8 @@ class TrialRecord:
         seconds: wall-clock duration of the trial.
         parameters: parameter count of the model, None if it was never built.
         error: why a FAILED trial failed (one line), else None.
+        note: what happened on the way, e.g. a retry with a smaller batch after running
+            out of memory; None when nothing did.
     """
 
     trial_id: str
@@ -135,6 +137,7 @@ class TrialRecord:
     seconds: float | None
     parameters: int | None
     error: str | None = None
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -433,7 +436,7 @@ def write_leaderboard(records: Sequence[TrialRecord], path: str | os.PathLike) -
     """Write the records as CSV, atomically (a temporary file renamed into place).
 
     Columns: rank (empty for unscored trials), number, trial_id, status, score,
-    best_epoch, epochs, seconds, parameters, error, then one ``hp:<name>`` column per
+    best_epoch, epochs, seconds, parameters, error, note, then one ``hp:<name>`` column per
     hyperparameter. Rows keep the order of ``records``.
 
     Returns:
@@ -453,6 +456,7 @@ def write_leaderboard(records: Sequence[TrialRecord], path: str | os.PathLike) -
         "seconds",
         "parameters",
         "error",
+        "note",
     ] + [f"hp:{name}" for name in names]
 
     def write(temporary: Path) -> None:
@@ -474,6 +478,7 @@ def write_leaderboard(records: Sequence[TrialRecord], path: str | os.PathLike) -
                         _cell(None if record.seconds is None else round(record.seconds, 3)),
                         _cell(record.parameters),
                         _cell(record.error),
+                        _cell(record.note),
                     ]
                     + [_cell(record.hyperparameters.get(name)) for name in names]
                 )
@@ -630,6 +635,7 @@ def _records(tuner) -> list[TrialRecord]:
                 seconds=info.get("seconds"),
                 parameters=info.get("parameters"),
                 error=error if status == "FAILED" else None,
+                note=info.get("note"),
             )
         )
     return records

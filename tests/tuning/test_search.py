@@ -239,3 +239,57 @@ def test_budget_stops_starting_trials(data, tmp_path):
     assert outcome.stopped_by == "budget"
     assert 1 <= outcome.trials_run < 50
     assert wall < 3 + 4
+
+
+class BatchedModel(TinyModel):
+    """TinyModel whose batch size is a hyperparameter (32 first); a fit with more than
+    ``memory_limit`` rows a batch raises TensorFlow's out-of-memory error, as a GPU
+    would; ``diverge`` makes the learning rate absurd so the loss becomes NaN."""
+
+    def __init__(self, *, memory_limit=None, diverge=False):
+        super().__init__()
+        self.memory_limit = memory_limit
+        self.diverge = diverge
+        self.batch_sizes = []
+
+    def build(self, hp):
+        hp.Choice("batch_size", [32, 16, 8])
+        model = super().build(hp)
+        if self.diverge:
+            model.compile(optimizer=keras.optimizers.SGD(1e30), loss="mse")
+        return model
+
+    def fit(self, hp, model, x, y, **kwargs):
+        import tensorflow as tf
+
+        batch = hp.values["batch_size"]
+        self.batch_sizes.append(batch)
+        if self.memory_limit is not None and batch > self.memory_limit:
+            raise tf.errors.ResourceExhaustedError(
+                None, None, f"OOM when allocating tensor with shape[{batch},8]"
+            )
+        self.batch_size = batch
+        return super().fit(hp, model, x, y, **kwargs)
+
+
+def test_out_of_memory_is_retried_once_with_half_the_batch(data, tmp_path):
+    model = BatchedModel(memory_limit=16)
+    outcome = run(model, data, tmp_path, tuner="random", max_trials=1)
+    record = outcome.leaderboard[0]
+    assert model.batch_sizes == [32, 16]
+    assert record.status == "COMPLETED" and record.hyperparameters["batch_size"] == 16
+    assert record.note == "ran out of memory with batches of 32; retried with 16"
+    rows = list(csv.DictReader(open(tmp_path / "tuning" / "leaderboard.csv")))
+    assert rows[0]["note"] == record.note
+
+
+def test_out_of_memory_twice_fails_the_trial_with_the_reason(data, tmp_path):
+    model = BatchedModel(memory_limit=4)
+    with pytest.raises(TuningError, match="out of memory with batches of 32, and again with 16"):
+        run(model, data, tmp_path, tuner="random", max_trials=1)
+    assert model.batch_sizes == [32, 16]  # one retry, no more
+
+
+def test_a_nan_loss_ends_the_trial_as_failed(data, tmp_path):
+    with pytest.raises(TuningError, match="loss became NaN in epoch 1: training diverged"):
+        run(BatchedModel(diverge=True), data, tmp_path, tuner="random", max_trials=1)
