@@ -271,6 +271,22 @@ def recommend(path, target, out, encoding, delimiter, threshold, task):
     "high-resolution ones, 1/scale of their size. Default: made by downscaling.",
 )
 @click.option(
+    "--gpus",
+    default="all",
+    show_default=True,
+    metavar="all|none|0,2",
+    help="GPUs to train on: all that TensorFlow finds, none (the CPU), or their numbers. "
+    "Memory growth is on, so a trial takes only the memory it needs.",
+)
+@click.option(
+    "--precision",
+    type=click.Choice(["auto", "float32", "mixed"]),
+    default="auto",
+    show_default=True,
+    help="auto: mixed precision (float16 compute, float32 weights and outputs) on GPUs of "
+    "compute capability 7.0 or more, float32 elsewhere.",
+)
+@click.option(
     "--cv",
     type=click.IntRange(min=2),
     metavar="K",
@@ -309,6 +325,8 @@ def train(
     scale,
     masks,
     low_res,
+    gpus,
+    precision,
     cv,
     seed,
     out,
@@ -373,6 +391,8 @@ def train(
         scale=int(scale) if scale else None,
         masks=str(masks) if masks else None,
         low_res=str(low_res) if low_res else None,
+        gpus=gpus,
+        precision=precision,
     )
     result = train_model(
         path,

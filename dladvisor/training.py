@@ -30,6 +30,7 @@ import math
 import os
 import shutil
 import signal
+import sys
 import threading
 import time
 from dataclasses import asdict, dataclass, field, replace
@@ -51,6 +52,7 @@ from dladvisor.errors import (
 )
 from dladvisor.models import get_hypermodel_class, technique_names
 from dladvisor.models.binary_schema import BINARY_TASK_ALIASES, BINARY_TASKS
+from dladvisor.tuning.devices import choose_precision, parse_gpus
 from dladvisor.models.image_schema import ImageSchema
 from dladvisor.models.schema import TableSchema
 from dladvisor.models.sequence_schema import SequenceSchema
@@ -167,6 +169,10 @@ class TrainSettings:
             a hole); None draws random holes.
         low_res: super-resolution: a folder of low-resolution images, matched by name;
             None makes them by downscaling.
+        gpus: the GPUs to train on: "all", "none" or indices such as "0,2" (see
+            :func:`dladvisor.tuning.devices.setup_devices`).
+        precision: "auto" (mixed precision on GPUs of compute capability 7.0 or more,
+            else float32), "float32" or "mixed".
     """
 
     technique: str = "auto"
@@ -183,6 +189,8 @@ class TrainSettings:
     scale: int | None = None
     masks: str | None = None
     low_res: str | None = None
+    gpus: str = "all"
+    precision: str = "auto"
 
 
 #: What ``--task`` accepts, and the recommender's name for it.
@@ -216,6 +224,8 @@ class TrainResult:
         confusion: for classification, the classes and the confusion matrix on the test
             part (``matrix[i][j]``: examples of class i predicted as j).
         files: extra files written for the report (``samples.png`` for images).
+        devices: the GPUs found and used and the precision
+            (:meth:`dladvisor.tuning.devices.Devices.to_dict`).
     """
 
     run_dir: Path
@@ -232,6 +242,7 @@ class TrainResult:
     notes: tuple[str, ...] = field(default=())
     confusion: tuple[tuple[str, ...], tuple[tuple[int, ...], ...]] | None = None
     files: tuple[str, ...] = field(default=())
+    devices: dict[str, Any] = field(default_factory=dict)
 
 
 def train(
@@ -279,6 +290,8 @@ def train(
 
     image_task = _image_task(settings)
     binary_task = BINARY_TASK_ALIASES.get(settings.task)
+    parse_gpus(settings.gpus)  # a malformed option fails before anything is read
+    choose_precision(settings.precision, ())
     dataset = read(path, read_options)
     profile = profile_dataset(dataset, target=target)
     if image_task is not None and not isinstance(dataset, ImageDataset):
@@ -361,6 +374,7 @@ def train(
         write_text_atomically(run_dir / "profile.json", profile.to_json())
         write_text_atomically(run_dir / "recommendation.json", recommendation.to_json())
     reporter.message(f"run directory: {run_dir}")
+    precision_before = _global_precision()
     try:
         return _fit_and_export(
             run_dir=run_dir,
@@ -383,6 +397,22 @@ def train(
             f"finished trials are kept in {run_dir}; continue with "
             f"`dladvisor train --resume {run_dir}`"
         ) from None
+    finally:
+        # --precision sets Keras' global dtype policy for the run; the caller's process
+        # gets its own back (the saved model keeps the policy of each layer).
+        _set_global_precision(precision_before)
+
+
+def _global_precision() -> str | None:
+    """Keras' global dtype policy, or None when Keras is not imported yet."""
+    if "keras" not in sys.modules:
+        return None
+    return sys.modules["keras"].mixed_precision.global_policy().name
+
+
+def _set_global_precision(policy: str | None) -> None:
+    if "keras" in sys.modules:
+        sys.modules["keras"].mixed_precision.set_global_policy(policy or "float32")
 
 
 class _Task:
@@ -401,6 +431,10 @@ class _Task:
     what = "examples"
     #: What the search minimises (or maximises).
     objective = "val_loss"
+    #: Whether its models train data parallel under MirroredStrategy when several GPUs
+    #: are used (Keras' own training step); models with their own step (GANs, the RBM)
+    #: train on one device.
+    data_parallel = True
 
     @property
     def kind(self) -> str:
@@ -1012,6 +1046,8 @@ class _GenerationTask(_RandomSplitTask):
     (a Gaussian mixture in PCA space) alike.
     """
 
+    data_parallel = False
+
     what = "images"
     objective = "val_frechet"
 
@@ -1243,6 +1279,8 @@ class _RestorationTask(_RandomSplitTask):
     by PSNR on the validation part; the model and the classical baseline once on the
     test part, by PSNR and SSIM (and, for inpainting, PSNR inside the holes).
     """
+
+    data_parallel = False
 
     what = "images"
     objective = "val_psnr"
@@ -1582,11 +1620,31 @@ def _fit_and_export(
 
     import_tensorflow()
     from dladvisor.export import save_model_run
+    from dladvisor.tuning.devices import setup_devices
     from dladvisor.report.training import training_markdown
     from dladvisor.tuning import retrain, trial_model, tune
     from dladvisor.tuning.metrics import compare
 
     kind, classification, notes = task.kind, task.classification, task.notes
+    devices = setup_devices(settings.gpus, settings.precision)
+    reporter.message(devices.describe())
+    notes.extend(devices.notes)
+    strategy = devices.strategy() if task.data_parallel else None
+    if strategy is not None:
+        mode = (
+            f"data parallel over {strategy.num_replicas_in_sync} GPUs (MirroredStrategy): "
+            "each trial's batch on every GPU"
+        )
+    elif len(devices.used) > 1:
+        mode = (
+            f"one GPU: a {technique}'s own training step does not run data parallel "
+            f"(the other {len(devices.used) - 1} GPU(s) stay idle)"
+        )
+        notes.append(f"several GPUs were found, but {mode}")
+    else:
+        mode = "one device"
+    device_record = {**devices.to_dict(), "mode": mode}
+    reporter.message(f"mode: {mode}")
     reporter.message(task.describe())
     baseline = task.baseline(settings.seed)
     reporter.message(_scores_line(f"baseline {baseline.name}", baseline.metrics, kind))
@@ -1632,6 +1690,7 @@ def _fit_and_export(
                 objective=task.objective,
                 stratify=classification,
                 deadline=tuning_deadline,
+                distribution_strategy=strategy,
             )
         except TuningError:
             if interrupted():  # Ctrl-C before any trial finished
@@ -1652,7 +1711,7 @@ def _fit_and_export(
             f"retraining on train + validation would take about {estimate:.0f}s, more than "
             f"the {deadline.remaining():.0f}s left; keeping the best trial's model"
         )
-        model = trial_model(hypermodel, outcome)
+        model = trial_model(hypermodel, outcome, distribution_strategy=strategy)
         notes.append(
             f"the exported model is trial {best.number}'s at its best epoch, trained on the "
             f"training part only: retraining it on train + validation (about {estimate:.0f}s) "
@@ -1669,6 +1728,7 @@ def _fit_and_export(
             class_weight=weights,
             reporter=reporter,
             seed=settings.seed,
+            distribution_strategy=strategy,
         )
         if deadline.expired():
             notes.append(
@@ -1699,6 +1759,7 @@ def _fit_and_export(
             "baseline": {"name": baseline.name, "metrics": baseline.metrics},
             "baseline_metrics": baseline.metrics,
             "seed": settings.seed,
+            "devices": device_record,
             **task.metadata(),
         },
     )
@@ -1719,6 +1780,7 @@ def _fit_and_export(
         notes=tuple(notes),
         confusion=(classes, tuple(tuple(r) for r in matrix)) if matrix else None,
         files=tuple(extras),
+        devices=device_record,
     )
     write_text_atomically(run_dir / "report.md", training_markdown(profile, recommendation, result))
     write_text_atomically(
@@ -1863,6 +1925,7 @@ def result_dict(
             else None
         ),
         "split": split,
+        "devices": result.devices,
     }
     return to_jsonable(data)
 

@@ -236,3 +236,104 @@ def test_a_budget_too_small_for_one_trial_is_explained(tmp_path, cli):
     assert code == 1 and len(err.strip().splitlines()) == 1
     assert "time budget" in err and "larger --time-budget" in err
     assert not run_dir.exists()  # nothing was finished, so nothing is left behind
+
+
+@pytest.mark.parametrize("data", ["penguins.csv", "digits.npz"])
+def test_mixed_precision_trains_with_float32_outputs(tmp_path, cli, data):
+    # On a CPU mixed precision is slower, but it must work the same (on GPUs of compute
+    # capability 7.0 or more --precision auto turns it on).
+    import dladvisor
+
+    path = Path(__file__).resolve().parents[1] / "examples" / data
+    run_dir = tmp_path / "run"
+    target = ["--target", "species"] if data.endswith(".csv") else []
+    code, out, err = cli(
+        "train",
+        path,
+        *target,
+        "--precision",
+        "mixed",
+        "--max-epochs",
+        "1",
+        "--out",
+        run_dir,
+        *QUICK,
+    )
+    assert code == 0, err
+    results = json.loads((run_dir / "results.json").read_text())
+    assert results["devices"]["precision"] == "mixed_float16"
+    assert "precision mixed\\_float16" in (run_dir / "report.md").read_text()  # escaped
+    model = dladvisor.load(run_dir)
+    assert all(output.dtype == "float32" for output in model.model.outputs)
+
+
+def test_a_gpu_this_machine_lacks_is_refused(tmp_path, cli):
+    code, _, err = cli(
+        "train", PENGUINS, "--target", "species", "--gpus", "7", "--out", tmp_path / "r"
+    )
+    assert code == 1 and "--gpus 7" in err and "Traceback" not in err
+    assert not (tmp_path / "r").exists()
+    code, _, err = cli("train", PENGUINS, "--gpus", "seven", "--out", tmp_path / "r")
+    assert code == 1 and "--gpus 'seven'" in err
+
+
+def test_the_callers_precision_policy_is_restored_after_a_run(tmp_path):
+    import keras
+
+    keras.mixed_precision.set_global_policy("float32")
+    dladvisor.train(
+        PENGUINS,
+        target="species",
+        settings=TrainSettings(precision="mixed", max_trials=1, max_epochs=1, time_budget_s=120),
+        out=tmp_path / "run",
+    )
+    assert keras.mixed_precision.global_policy().name == "float32"
+
+
+def test_kill_9_mid_search_then_resume_keeps_every_finished_trial(tmp_path):
+    """A run killed outright (no chance to clean up) continues with --resume: every trial
+    that had finished is in the final leaderboard with its score, none twice."""
+    run_dir = tmp_path / "run"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "dladvisor", "train", str(PENGUINS), "--target", "species"]
+    process = subprocess.Popen(
+        command + ["--out", str(run_dir), "--time-budget", "5m", "--max-trials", "30", "-q"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+
+    def finished() -> dict[str, float]:
+        scores = {}
+        for path in (run_dir / "tuning").glob("trial_*/trial.json"):
+            try:
+                trial = json.loads(path.read_text())
+            except ValueError:  # being written
+                continue
+            if trial.get("status") == "COMPLETED" and trial.get("score") is not None:
+                scores[trial["trial_id"]] = trial["score"]
+        return scores
+
+    waited = 0.0
+    while waited < 240 and len(finished()) < 2:
+        time.sleep(0.5)
+        waited += 0.5
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=60)
+    before = finished()
+    assert len(before) >= 2 and not (run_dir / "results.json").exists()
+
+    resumed = subprocess.run(
+        [sys.executable, "-m", "dladvisor", "train", "--resume", str(run_dir)]
+        + ["--time-budget", "60s", "-q"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    results = json.loads((run_dir / "results.json").read_text())
+    board = {row["trial_id"]: row for row in results["leaderboard"]}
+    assert len(board) == len(results["leaderboard"])  # no trial twice
+    for trial_id, score in before.items():
+        assert board[trial_id]["status"] == "COMPLETED"
+        assert board[trial_id]["score"] == pytest.approx(score)

@@ -86,6 +86,7 @@ from dladvisor.errors import ConfigError
 from dladvisor.models.image_schema import ImageSchema
 from dladvisor.models.layers import Destandardise
 from dladvisor.models.common import (
+    OUTPUT_DTYPE,
     LEARNING_RATE_RANGE,
     OPTIMIZERS,
     batch_size_choice,
@@ -634,13 +635,20 @@ class CNNHyperModel(keras_tuner.HyperModel):
     def _head(self, x: keras.KerasTensor) -> keras.KerasTensor:
         target = self.schema.target
         if target.kind == "binary":
-            return keras.layers.Dense(1, activation="sigmoid", name=f"{_PREFIX}output")(x)
+            return keras.layers.Dense(
+                1, activation="sigmoid", dtype=OUTPUT_DTYPE, name=f"{_PREFIX}output"
+            )(x)
         if target.kind == "multiclass":
             return keras.layers.Dense(
-                len(target.classes), activation="softmax", name=f"{_PREFIX}output"
+                len(target.classes),
+                activation="softmax",
+                dtype=OUTPUT_DTYPE,
+                name=f"{_PREFIX}output",
             )(x)
-        z = keras.layers.Dense(1, name=f"{_PREFIX}standardised_output")(x)
-        return Destandardise(mean=self.target_mean, std=self.target_std, name=f"{_PREFIX}output")(z)
+        z = keras.layers.Dense(1, dtype=OUTPUT_DTYPE, name=f"{_PREFIX}standardised_output")(x)
+        return Destandardise(
+            mean=self.target_mean, std=self.target_std, dtype=OUTPUT_DTYPE, name=f"{_PREFIX}output"
+        )(z)
 
     def _compile(self, model: keras.Model, optimizer: keras.optimizers.Optimizer) -> None:
         compile_for_target(

@@ -19,6 +19,7 @@ from dladvisor.models.schema import TargetSpec
 
 __all__ = [
     "LEARNING_RATE_RANGE",
+    "OUTPUT_DTYPE",
     "OPTIMIZERS",
     "batch_size_choice",
     "batches_itself",
@@ -30,6 +31,10 @@ __all__ = [
     "make_optimizer",
 ]
 
+#: The dtype of every model's output layers: float32 even under mixed precision
+#: (``--precision mixed``), so probabilities and values - and the loss - are computed
+#: in float32, as Keras' mixed-precision guide advises; a no-op under float32.
+OUTPUT_DTYPE = "float32"
 #: Learning rate (inclusive range, sampled on a log scale).
 LEARNING_RATE_RANGE = (1e-4, 1e-2)
 

@@ -47,6 +47,7 @@ import numpy as np
 
 from dladvisor.errors import ConfigError
 from dladvisor.models.common import (
+    OUTPUT_DTYPE,
     LEARNING_RATE_RANGE,
     OPTIMIZERS,
     batch_size_choice,
@@ -416,24 +417,35 @@ class MLPHyperModel(keras_tuner.HyperModel):
     def _head(self, x: keras.KerasTensor) -> keras.KerasTensor:
         target = self.schema.target
         if target.kind == "binary":
-            return keras.layers.Dense(1, activation="sigmoid", name=f"{_INTERNAL_PREFIX}output")(x)
+            return keras.layers.Dense(
+                1, activation="sigmoid", dtype=OUTPUT_DTYPE, name=f"{_INTERNAL_PREFIX}output"
+            )(x)
         if target.kind == "multiclass":
             return keras.layers.Dense(
-                len(target.classes), activation="softmax", name=f"{_INTERNAL_PREFIX}output"
+                len(target.classes),
+                activation="softmax",
+                dtype=OUTPUT_DTYPE,
+                name=f"{_INTERNAL_PREFIX}output",
             )(x)
-        z = keras.layers.Dense(1, name=f"{_INTERNAL_PREFIX}standardised_output")(x)
+        z = keras.layers.Dense(
+            1, dtype=OUTPUT_DTYPE, name=f"{_INTERNAL_PREFIX}standardised_output"
+        )(x)
         if not self.stats.target_log:
             return Destandardise(
                 mean=self.stats.target_mean,
                 std=self.stats.target_std,
+                dtype=OUTPUT_DTYPE,
                 name=f"{_INTERNAL_PREFIX}output",
             )(z)
         log_y = Destandardise(
             mean=self.stats.target_mean,
             std=self.stats.target_std,
+            dtype=OUTPUT_DTYPE,
             name=f"{_INTERNAL_PREFIX}log_output",
         )(z)
-        return keras.layers.Activation("exponential", name=f"{_INTERNAL_PREFIX}output")(log_y)
+        return keras.layers.Activation(
+            "exponential", dtype=OUTPUT_DTYPE, name=f"{_INTERNAL_PREFIX}output"
+        )(log_y)
 
     def _compile(self, model: keras.Model, optimizer: keras.optimizers.Optimizer) -> None:
         # A log-learnt target is fitted on the log scale (its std is then that of log y);

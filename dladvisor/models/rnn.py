@@ -114,6 +114,7 @@ import numpy as np
 
 from dladvisor.errors import ConfigError, DataError
 from dladvisor.models.common import (
+    OUTPUT_DTYPE,
     LEARNING_RATE_RANGE,
     OPTIMIZERS,
     batch_size_choice,
@@ -851,20 +852,32 @@ class RNNHyperModel(keras_tuner.HyperModel):
     def _head(self, x: keras.KerasTensor, level: keras.KerasTensor | None) -> keras.KerasTensor:
         target = self.schema.target
         if target.kind == "binary":
-            return keras.layers.Dense(1, activation="sigmoid", name=f"{_PREFIX}output")(x)
+            return keras.layers.Dense(
+                1, activation="sigmoid", dtype=OUTPUT_DTYPE, name=f"{_PREFIX}output"
+            )(x)
         if target.kind == "multiclass":
             return keras.layers.Dense(
-                len(target.classes), activation="softmax", name=f"{_PREFIX}output"
+                len(target.classes),
+                activation="softmax",
+                dtype=OUTPUT_DTYPE,
+                name=f"{_PREFIX}output",
             )(x)
         outputs = self.schema.horizon if self.schema.form == "series" else 1
-        z = keras.layers.Dense(outputs, name=f"{_PREFIX}standardised_output")(x)
+        z = keras.layers.Dense(outputs, dtype=OUTPUT_DTYPE, name=f"{_PREFIX}standardised_output")(x)
         if level is None:
             return Destandardise(
-                mean=self.target_mean, std=self.target_std, name=f"{_PREFIX}output"
+                mean=self.target_mean,
+                std=self.target_std,
+                dtype=OUTPUT_DTYPE,
+                name=f"{_PREFIX}output",
             )(z)
         # The change from the window's last known value, in the target's units.
-        change = Destandardise(mean=0.0, std=self.target_std, name=f"{_PREFIX}change")(z)
-        return AddLevel(self.schema.target_channel, name=f"{_PREFIX}output")([change, level])
+        change = Destandardise(
+            mean=0.0, std=self.target_std, dtype=OUTPUT_DTYPE, name=f"{_PREFIX}change"
+        )(z)
+        return AddLevel(self.schema.target_channel, dtype=OUTPUT_DTYPE, name=f"{_PREFIX}output")(
+            [change, level]
+        )
 
 
 def build_fixed(

@@ -37,6 +37,31 @@ def _number(value) -> str:
     return "-" if value is None else f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
+def _devices_line(devices: dict) -> str:
+    """The GPUs used (or the CPU) and the precision, from ``Devices.to_dict()``."""
+    if not devices:
+        return "not recorded"
+    used = [g for g in devices.get("found", []) if g["index"] in devices.get("used", [])]
+    where = (
+        "; ".join(
+            f"GPU {g['index']} {g['name']}"
+            + (
+                " (compute capability {}.{})".format(*g["compute_capability"])
+                if g.get("compute_capability")
+                else ""
+            )
+            for g in used
+        )
+        if used
+        else "the CPU"
+    )
+    found = len(devices.get("found", []))
+    return (
+        f"{where}; {found} GPU(s) found; {devices.get('mode', 'one device')}; precision "
+        f"{devices['precision']} ({devices['precision_reason']})"
+    )
+
+
 def training_summary(result: "TrainResult") -> str:
     """A few lines for the terminal after training."""
     e = for_terminal
@@ -71,6 +96,7 @@ def training_markdown(
         f"- **Search:** {tuning.trials_run} trial(s), stopped by {tuning.stopped_by}, best "
         f"{tuning.objective} {_number(tuning.best_score)}",
         f"- **Wall time:** {result.seconds:.0f} s",
+        f"- **Devices:** {e(_devices_line(result.devices))}",
         "",
         "## Test scores",
         "",

@@ -282,7 +282,13 @@ class DladvisorTuner(keras_tuner.Tuner):
             kwargs["class_weight"] = class_weight
         if initial_epoch:
             kwargs["initial_epoch"] = initial_epoch
-        return self.hypermodel.fit(trial.hyperparameters, model, x, y, **kwargs)
+        from dladvisor.tuning.search import replica_batch
+
+        kwargs.update(replica_batch(trial.hyperparameters, self.distribution_strategy))
+        # Under a strategy, what fit creates (optimizer slots, lookup tables of the
+        # preprocessing) must be made in its scope too.
+        with keras_tuner.engine.tuner.maybe_distribute(self.distribution_strategy):
+            return self.hypermodel.fit(trial.hyperparameters, model, x, y, **kwargs)
 
     def _fit_once(self, trial, x, y, validation_data, epochs, class_weight, info):
         hp = trial.hyperparameters
@@ -293,10 +299,11 @@ class DladvisorTuner(keras_tuner.Tuner):
         if parent is not None:
             # Hyperband's later rounds continue training the best model of the round
             # before, from its saved best epoch.
-            if not model.built:
-                with open(self._get_build_config_fname(parent), encoding="utf-8") as file:
-                    model.build_from_config(json.load(file))
-            model.load_weights(self._get_checkpoint_fname(parent))
+            with keras_tuner.engine.tuner.maybe_distribute(self.distribution_strategy):
+                if not model.built:
+                    with open(self._get_build_config_fname(parent), encoding="utf-8") as file:
+                        model.build_from_config(json.load(file))
+                model.load_weights(self._get_checkpoint_fname(parent))
             initial_epoch = hp.values.get("tuner/initial_epoch", 0)
         info["parameters"] = count_parameters(model)
         monitor = TrialMonitor(self.deadline, self.oracle.objective, epochs, self.reporter)

@@ -192,6 +192,7 @@ def tune(
     objective: str = "val_loss",
     stratify: bool = False,
     deadline: Deadline | None = None,
+    distribution_strategy=None,
 ) -> TuningOutcome:
     """Search the HyperModel's space and return the leaderboard and best settings.
 
@@ -218,6 +219,10 @@ def tune(
         stratify: keep class shares in the cross-validation folds (classification).
         deadline: a deadline already running (for a budget that also covers work
             before and after tuning); None starts one of ``config.time_budget_s``.
+        distribution_strategy: a ``tf.distribute.Strategy`` (MirroredStrategy over
+            several GPUs: data parallel) each trial builds and trains under, its batch
+            size scaled by the replicas so each replica gets the trial's batch; None
+            trains on one device.
 
     Returns:
         A :class:`TuningOutcome`; the leaderboard is also written to
@@ -259,6 +264,7 @@ def tune(
             directory=str(directory),
             project_name=project_name,
             overwrite=overwrite,
+            distribution_strategy=distribution_strategy,
         )
     _write_settings(project_dir, config, kt_objective.name)
     kept = _records(tuner)
@@ -330,6 +336,7 @@ def retrain(
     class_weight: Mapping[int, float] | None = None,
     reporter: ProgressReporter | None = None,
     seed: int = 0,
+    distribution_strategy=None,
 ):
     """Build the configuration ``hyperparameters`` afresh and fit it for ``epochs``.
 
@@ -350,6 +357,7 @@ def retrain(
         class_weight: passed to ``fit``.
         reporter: progress sink; None reports nothing.
         seed: weight-initialisation seed.
+        distribution_strategy: as for :func:`tune` (the batch size scaled alike).
 
     Returns:
         The trained ``keras.Model``.
@@ -369,19 +377,22 @@ def retrain(
     hp.values = {k: v for k, v in hyperparameters.items() if k not in HYPERBAND_KEYS}
     keras.backend.clear_session()
     keras.utils.set_random_seed(seed)
-    model = hypermodel.build(hp)
+    with _scope(distribution_strategy):
+        model = hypermodel.build(hp)
     monitor = TrialMonitor(deadline or Deadline(None), None, epochs, reporter)
     kwargs = {
         "validation_data": validation_data,
         "epochs": epochs,
         "callbacks": [monitor],
         "verbose": 0,
+        **replica_batch(hp, distribution_strategy),
     }
     if class_weight is not None:
         kwargs["class_weight"] = class_weight
     if reporter is not None:
         reporter.message(f"retraining the best configuration for {epochs} epoch(s)")
-    hypermodel.fit(hp, model, x, y, **kwargs)
+    with _scope(distribution_strategy):
+        hypermodel.fit(hp, model, x, y, **kwargs)
     if reporter is not None and monitor.budget_stopped:
         reporter.message(
             f"retraining stopped by the time budget after {monitor.last_epoch or 0} of {epochs} epoch(s)"
@@ -389,7 +400,13 @@ def retrain(
     return model
 
 
-def trial_model(hypermodel, outcome: TuningOutcome, record: TrialRecord | None = None):
+def trial_model(
+    hypermodel,
+    outcome: TuningOutcome,
+    record: TrialRecord | None = None,
+    *,
+    distribution_strategy=None,
+):
     """The model of a finished trial as it stood at its best epoch, without retraining.
 
     Builds the trial's configuration and loads the weights keras-tuner checkpointed at
@@ -401,6 +418,7 @@ def trial_model(hypermodel, outcome: TuningOutcome, record: TrialRecord | None =
         hypermodel: the HyperModel that was tuned.
         outcome: the search's outcome.
         record: the trial; default the best one.
+        distribution_strategy: the strategy the search trained under, or None.
 
     Raises:
         TuningError: the trial has no checkpoint (trials scored by cross-validation keep
@@ -418,13 +436,15 @@ def trial_model(hypermodel, outcome: TuningOutcome, record: TrialRecord | None =
     hp = keras_tuner.HyperParameters()
     hp.values = {k: v for k, v in record.hyperparameters.items() if k not in HYPERBAND_KEYS}
     keras.backend.clear_session()
-    model = hypermodel.build(hp)
+    with _scope(distribution_strategy):
+        model = hypermodel.build(hp)
     try:
         with warnings.catch_warnings():
             # The checkpoint holds the trial's optimizer state too; a model that is only
             # exported (or retrained afresh) does not need it.
             warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
-            model.load_weights(str(checkpoint))
+            with _scope(distribution_strategy):
+                model.load_weights(str(checkpoint))
     except Exception as exc:  # h5py and Keras raise many kinds for a damaged file
         raise TuningError(
             f"trial {record.number}: its checkpoint {checkpoint} cannot be loaded ({exc})"
@@ -639,6 +659,21 @@ def _records(tuner) -> list[TrialRecord]:
             )
         )
     return records
+
+
+def _scope(strategy):
+    """The strategy's scope, or a no-op without one."""
+    return strategy.scope() if strategy is not None else contextlib.nullcontext()
+
+
+def replica_batch(hp, strategy) -> dict[str, int]:
+    """``{"batch_size": ...}`` scaled by the strategy's replicas, so each replica gets
+    the trial's batch; empty with one replica, or when the trial tunes no batch size."""
+    replicas = strategy.num_replicas_in_sync if strategy is not None else 1
+    size = hp.values.get("batch_size")
+    if replicas <= 1 or isinstance(size, bool) or not isinstance(size, int):
+        return {}
+    return {"batch_size": size * replicas}
 
 
 def _last_line(message: str | None) -> str:
