@@ -365,6 +365,7 @@ def train(
       dladvisor train sales_by_month.csv --target sales --horizon 12 --time-budget 10m
       dladvisor train reviews.csv --target sentiment --time-budget 15m
       dladvisor train scans.csv --target diagnosis --time-budget 1h
+      dladvisor train photos/ --gpus 0,1 --precision mixed --time-budget 1h
       dladvisor train sales.parquet --target churned --tuner bayesian --max-trials 30
       dladvisor train --resume runs/sales-20261125-120000 --time-budget 30m
     """

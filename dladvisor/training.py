@@ -1644,7 +1644,8 @@ def _fit_and_export(
     else:
         mode = "one device"
     device_record = {**devices.to_dict(), "mode": mode}
-    reporter.message(f"mode: {mode}")
+    if len(devices.used) > 1:
+        reporter.message(f"mode: {mode}")
     reporter.message(task.describe())
     baseline = task.baseline(settings.seed)
     reporter.message(_scores_line(f"baseline {baseline.name}", baseline.metrics, kind))
