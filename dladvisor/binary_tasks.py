@@ -120,7 +120,7 @@ def _sample(rows: np.ndarray, limit: int, seed: int) -> np.ndarray:
 class _BinaryTask(_Task):
     """What the four tasks share: the matrix, the schema, the RBM search."""
 
-    data_parallel = False
+    keras_training_step = False
 
     what = "rows"
     #: The metric the verdict compares (higher better unless named in metrics.py).

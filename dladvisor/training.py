@@ -431,10 +431,10 @@ class _Task:
     what = "examples"
     #: What the search minimises (or maximises).
     objective = "val_loss"
-    #: Whether its models train data parallel under MirroredStrategy when several GPUs
-    #: are used (Keras' own training step); models with their own step (GANs, the RBM)
-    #: train on one device.
-    data_parallel = True
+    #: Whether its models train with Keras' own training step, to which data parallelism
+    #: (MirroredStrategy over several GPUs) and mixed precision apply; models with their
+    #: own step (GANs, the RBM) train on one device in float32.
+    keras_training_step = True
 
     @property
     def kind(self) -> str:
@@ -1046,7 +1046,7 @@ class _GenerationTask(_RandomSplitTask):
     (a Gaussian mixture in PCA space) alike.
     """
 
-    data_parallel = False
+    keras_training_step = False
 
     what = "images"
     objective = "val_frechet"
@@ -1280,7 +1280,7 @@ class _RestorationTask(_RandomSplitTask):
     test part, by PSNR and SSIM (and, for inpainting, PSNR inside the holes).
     """
 
-    data_parallel = False
+    keras_training_step = False
 
     what = "images"
     objective = "val_psnr"
@@ -1627,9 +1627,12 @@ def _fit_and_export(
 
     kind, classification, notes = task.kind, task.classification, task.notes
     devices = setup_devices(settings.gpus, settings.precision)
+    if devices.precision != "float32" and not task.keras_training_step:
+        devices = _float32(devices, technique)
+        notes.append(f"precision float32: {devices.precision_reason}")
     reporter.message(devices.describe())
     notes.extend(devices.notes)
-    strategy = devices.strategy() if task.data_parallel else None
+    strategy = devices.strategy() if task.keras_training_step else None
     if strategy is not None:
         mode = (
             f"data parallel over {strategy.num_replicas_in_sync} GPUs (MirroredStrategy): "
@@ -1789,6 +1792,19 @@ def _fit_and_export(
         json.dumps(result_dict(result, settings, task.split_summary()), indent=2, allow_nan=False),
     )
     return result
+
+
+def _float32(devices, technique: str):
+    """``devices`` back in float32: a GAN's or an RBM's own training step is not written
+    for mixed precision (it would need loss scaling of its own)."""
+    import keras
+
+    keras.mixed_precision.set_global_policy("float32")
+    return replace(
+        devices,
+        precision="float32",
+        precision_reason=f"a {technique} trains with its own step, written for float32",
+    )
 
 
 def _image_task(settings: TrainSettings) -> str | None:

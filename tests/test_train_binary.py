@@ -281,10 +281,13 @@ def test_a_sparse_npz_trains_a_recommender_and_the_api_recommends(tmp_path, cli)
     path = tmp_path / "likes.npz"
     scipy.sparse.save_npz(path, scipy.sparse.csr_matrix(rows))
     run_dir = tmp_path / "run"
-    code, stdout, stderr = cli("train", path, "--out", run_dir, *QUICK)
+    code, stdout, stderr = cli("train", path, "--precision", "mixed", "--out", run_dir, *QUICK)
     assert code == 0, stderr
     results = json.loads((run_dir / "results.json").read_text())
     assert results["task"] == "recommendation" and results["technique"] == "rbm"
+    # The RBM's own training step is written for float32: mixed precision is declined.
+    assert results["devices"]["precision"] == "float32"
+    assert "own step" in results["devices"]["precision_reason"]
     profile = json.loads((run_dir / "profile.json").read_text())
     assert "empty_columns" in {a["code"] for a in profile["alerts"]}
 
