@@ -52,7 +52,6 @@ from dladvisor.errors import (
 )
 from dladvisor.models import get_hypermodel_class, technique_names
 from dladvisor.models.binary_schema import BINARY_TASK_ALIASES, BINARY_TASKS
-from dladvisor.tuning.devices import choose_precision, parse_gpus
 from dladvisor.models.image_schema import ImageSchema
 from dladvisor.models.schema import TableSchema
 from dladvisor.models.sequence_schema import SequenceSchema
@@ -67,6 +66,7 @@ from dladvisor.tuning import (
     split_indices,
     write_leaderboard,
 )
+from dladvisor.tuning.devices import choose_precision, parse_gpus
 
 __all__ = [
     "DEFAULT_MAX_EPOCHS",
@@ -1620,9 +1620,9 @@ def _fit_and_export(
 
     import_tensorflow()
     from dladvisor.export import save_model_run
-    from dladvisor.tuning.devices import setup_devices
     from dladvisor.report.training import training_markdown
     from dladvisor.tuning import retrain, trial_model, tune
+    from dladvisor.tuning.devices import setup_devices
     from dladvisor.tuning.metrics import compare
 
     kind, classification, notes = task.kind, task.classification, task.notes
