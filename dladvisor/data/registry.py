@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Callable
 
 from dladvisor.data.dataset import Dataset, TabularDataset
-from dladvisor.errors import DataError, DataFileNotFoundError, UnsupportedFormatError
+from dladvisor.errors import ConfigError, DataError, DataFileNotFoundError, UnsupportedFormatError
 
 __all__ = [
     "COMPRESSION_SUFFIXES",
@@ -162,13 +162,18 @@ def read(path: str | Path, options: ReadOptions | None = None) -> Dataset:
     try:
         dataset = reader.read(path, options)
         if isinstance(dataset, TabularDataset):
-            return (
-                # Before the others: user,item,rating,timestamp is no long-format sequence.
-                interactions_from_table(dataset, options.threshold)
-                or image_list_from_table(dataset)
-                or sequence_from_table(dataset)
-                or dataset
+            # Before the others: user,item,rating,timestamp is no long-format sequence.
+            interactions = interactions_from_table(dataset, options.threshold)
+            if interactions is not None:
+                return interactions
+        if options.threshold is not None:
+            raise ConfigError(
+                f"--threshold {options.threshold:g}: {path} is not an interaction list "
+                "(user, item and rating columns), where ratings become ones; leave "
+                "--threshold out"
             )
+        if isinstance(dataset, TabularDataset):
+            return image_list_from_table(dataset) or sequence_from_table(dataset) or dataset
         return dataset
     except DataError:
         raise

@@ -340,3 +340,13 @@ def test_a_large_sparse_matrix_is_read_and_profiled_without_densifying(tmp_path)
     assert data.shape == (100_000, 20_000)
     assert profile.binary.share_ones == pytest.approx(0.01, rel=1e-3)
     assert peak < 1.5e9  # the dense float32 matrix alone would take 8 GB
+
+
+def test_a_threshold_for_data_without_ratings_is_refused(tmp_path):
+    from dladvisor.data import ReadOptions, read
+    from dladvisor.errors import ConfigError
+
+    path = tmp_path / "plain.csv"
+    path.write_text("a,b\n1,2\n3,4\n")
+    with pytest.raises(ConfigError, match=r"--threshold 4: .*plain.csv is not an interaction list"):
+        read(path, ReadOptions(threshold=4))
