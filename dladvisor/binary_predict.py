@@ -144,7 +144,7 @@ def load_history(trained) -> tuple[Any, Any, np.ndarray]:
 
 def _popular(trained, top: int, exclude: set[int] = frozenset()) -> list[int]:
     counts = np.asarray(trained.schema.popularity or np.zeros(len(trained.schema.columns)))
-    order = np.lexsort((np.arange(len(counts)), -counts))
+    order = np.argsort(-counts, kind="stable")  # ties by index, as popularity_order
     return [int(i) for i in order if i not in exclude][:top]
 
 
