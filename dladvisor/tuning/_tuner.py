@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import json
 import math
+import threading
 import time
 import zlib
 from typing import Any
@@ -21,12 +22,19 @@ import numpy as np
 from keras_tuner.engine import trial as trial_module
 
 from dladvisor.tuning.budget import Deadline
+from dladvisor.tuning.parallel import trial_number
 from dladvisor.tuning.progress import ProgressReporter
 
 TrialStatus = trial_module.TrialStatus
 
 # Hyperband writes these into a trial's values; they are bookkeeping, not settings.
-HYPERBAND_KEYS = ("tuner/epochs", "tuner/initial_epoch", "tuner/bracket", "tuner/round", "tuner/trial_id")
+HYPERBAND_KEYS = (
+    "tuner/epochs",
+    "tuner/initial_epoch",
+    "tuner/bracket",
+    "tuner/round",
+    "tuner/trial_id",
+)
 
 
 class TrialMonitor(keras.callbacks.Callback):
@@ -49,7 +57,14 @@ class TrialMonitor(keras.callbacks.Callback):
         fold: ``(k, K)`` under cross-validation, else None.
     """
 
-    def __init__(self, deadline: Deadline, objective, epochs: int, reporter: ProgressReporter | None, fold=None):
+    def __init__(
+        self,
+        deadline: Deadline,
+        objective,
+        epochs: int,
+        reporter: ProgressReporter | None,
+        fold=None,
+    ):
         super().__init__()
         self.deadline = deadline
         self.objective = objective
@@ -113,6 +128,9 @@ class DladvisorTuner(keras_tuner.Tuner):
         overwrite: start afresh (True) or reload the project (False).
         distribution_strategy: a ``tf.distribute.Strategy`` to build and train each
             model under, or None; passed through to keras-tuner.
+        heartbeat: seconds between the calls a worker makes to the chief while a trial
+            runs, so the chief knows it is alive (see ``dladvisor.tuning.parallel``);
+            None when the oracle is in this process.
     """
 
     def __init__(
@@ -128,9 +146,12 @@ class DladvisorTuner(keras_tuner.Tuner):
         project_name: str,
         overwrite: bool,
         distribution_strategy=None,
+        heartbeat: float | None = None,
     ):
         # Set before super().__init__(), which reloads the saved state into it.
         self.trial_info: dict[str, dict[str, Any]] = {}
+        self.heartbeat = heartbeat
+        self._beating: threading.Event | None = None
         self.deadline = deadline
         self.patience = patience
         self.seed = seed
@@ -176,15 +197,29 @@ class DladvisorTuner(keras_tuner.Tuner):
     def on_trial_begin(self, trial):
         super().on_trial_begin(trial)
         self.trials_started += 1
-        number = len(self.oracle.start_order)
-        # A retried trial (interrupted before a resume) keeps its number.
-        info = self.trial_info.setdefault(trial.trial_id, {"number": number})
+        # keras-tuner numbers trials in creation order; a retried trial (interrupted
+        # before a resume) keeps its number.
+        info = self.trial_info.setdefault(trial.trial_id, {"number": trial_number(trial.trial_id)})
         info.update(error=None, budget_stopped=False)
         self._trial_started_at[trial.trial_id] = time.monotonic()
+        if self.heartbeat is not None:
+            self._beating = threading.Event()
+            threading.Thread(
+                target=self._beat, args=(trial.trial_id, self._beating), daemon=True
+            ).start()
         if self.reporter is not None:
             self.reporter.trial_started(info["number"])
 
+    def _beat(self, trial_id: str, stop: threading.Event) -> None:
+        while not stop.wait(self.heartbeat):
+            try:
+                self.oracle.get_trial(trial_id)
+            except Exception:  # the chief is busy or gone: the trial's end will tell
+                pass
+
     def on_trial_end(self, trial):
+        if self._beating is not None:
+            self._beating.set()
         info = self.trial_info[trial.trial_id]
         info["seconds"] = time.monotonic() - self._trial_started_at.pop(trial.trial_id)
         # Records the status and score in the oracle and saves this tuner's state.
@@ -199,7 +234,9 @@ class DladvisorTuner(keras_tuner.Tuner):
 
     # Trials ----------------------------------------------------------------------------
 
-    def run_trial(self, trial, x, y, *, validation_data=None, epochs: int, class_weight=None, folds=None):
+    def run_trial(
+        self, trial, x, y, *, validation_data=None, epochs: int, class_weight=None, folds=None
+    ):
         """Fit one configuration; return its History, or the mean score over folds.
 
         Args:
@@ -264,7 +301,19 @@ class DladvisorTuner(keras_tuner.Tuner):
             )
         return model
 
-    def _fit(self, trial, model, x, y, validation_data, epochs, class_weight, monitor, extra, initial_epoch=0):
+    def _fit(
+        self,
+        trial,
+        model,
+        x,
+        y,
+        validation_data,
+        epochs,
+        class_weight,
+        monitor,
+        extra,
+        initial_epoch=0,
+    ):
         early_stopping = keras.callbacks.EarlyStopping(
             monitor=self.oracle.objective.name,
             mode=self.oracle.objective.direction,
@@ -316,7 +365,16 @@ class DladvisorTuner(keras_tuner.Tuner):
             save_weights_only=True,
         )
         results = self._fit(
-            trial, model, x, y, validation_data, epochs, class_weight, monitor, [checkpoint], initial_epoch
+            trial,
+            model,
+            x,
+            y,
+            validation_data,
+            epochs,
+            class_weight,
+            monitor,
+            [checkpoint],
+            initial_epoch,
         )
         _fail_on_nan(monitor)
         # Needed to reload the checkpoint into a model that is not built until called.
@@ -338,7 +396,11 @@ class DladvisorTuner(keras_tuner.Tuner):
             model = self._build(trial)
             info["parameters"] = count_parameters(model)
             monitor = TrialMonitor(
-                self.deadline, self.oracle.objective, epochs, self.reporter, fold=(number, len(folds))
+                self.deadline,
+                self.oracle.objective,
+                epochs,
+                self.reporter,
+                fold=(number, len(folds)),
             )
             self._fit(
                 trial,

@@ -24,6 +24,16 @@ from typing import Any, Mapping, Sequence
 from dladvisor._files import write_atomically
 from dladvisor.errors import ConfigError, TuningError
 from dladvisor.tuning.budget import Deadline
+from dladvisor.tuning.parallel import (
+    CALL_TIMEOUT_SECONDS,
+    HEARTBEAT_SECONDS,
+    JOIN_TIMEOUT_SECONDS,
+    ChiefRole,
+    ChiefServer,
+    WorkerRole,
+    format_address,
+    silence_stray_print,
+)
 from dladvisor.tuning.progress import ProgressReporter
 from dladvisor.tuning.split import kfold_indices
 from dladvisor.tuning.tuners import DEFAULT_TUNER, check_tuner_name, create_oracle
@@ -36,6 +46,7 @@ __all__ = [
     "retrain",
     "trial_model",
     "tune",
+    "work",
     "write_leaderboard",
 ]
 
@@ -193,6 +204,7 @@ def tune(
     stratify: bool = False,
     deadline: Deadline | None = None,
     distribution_strategy=None,
+    chief: ChiefRole | None = None,
 ) -> TuningOutcome:
     """Search the HyperModel's space and return the leaderboard and best settings.
 
@@ -223,6 +235,10 @@ def tune(
             several GPUs: data parallel) each trial builds and trains under, its batch
             size scaled by the replicas so each replica gets the trial's batch; None
             trains on one device.
+        chief: run the trials in worker processes (trial parallel): this process
+            serves the oracle at ``chief.address`` to the workers it starts and to those
+            started elsewhere with :func:`work` (see ``dladvisor.tuning.parallel``);
+            None runs them here, one after another.
 
     Returns:
         A :class:`TuningOutcome`; the leaderboard is also written to
@@ -283,24 +299,38 @@ def tune(
                 else None
             ),
         )
-    with warnings.catch_warnings():
-        # Hyperband continues a promoted trial from its checkpoint without the optimizer
-        # state, and Keras warns about it every time; that is how keras-tuner works.
-        warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
-        tuner.search(
-            x_train,
-            y_train,
-            validation_data=validation_data,
-            epochs=config.max_epochs,
-            class_weight=class_weight,
-            folds=folds,
+    server = None
+    if chief is not None:
+        # The oracle's state and this tuner's file, so that --resume finds the project
+        # even before a worker ends a trial (keras-tuner's own chief does the same).
+        tuner.save()
+        server = ChiefServer(
+            oracle, chief, deadline=deadline, reporter=reporter, directory=project_dir
         )
+        server.run()
+    else:
+        with warnings.catch_warnings():
+            # Hyperband continues a promoted trial from its checkpoint without the
+            # optimizer state, and Keras warns about it every time; that is how
+            # keras-tuner works.
+            warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+            tuner.search(
+                x_train,
+                y_train,
+                validation_data=validation_data,
+                epochs=config.max_epochs,
+                class_weight=class_weight,
+                folds=folds,
+            )
     records = _records(tuner)
     leaderboard = tuple(_rank(records, kt_objective.direction))
     leaderboard_path = project_dir / "leaderboard.csv"
     write_leaderboard(leaderboard, leaderboard_path)
     stopped_by = oracle.stop_reason or "search_space_exhausted"
     if not leaderboard or leaderboard[0].score is None:
+        reason = server.failure_message() if server is not None else None
+        if reason is not None:
+            raise TuningError(reason)
         raise TuningError(_no_result_message(leaderboard, stopped_by, deadline, leaderboard_path))
     best = leaderboard[0]
     outcome = TuningOutcome(
@@ -309,7 +339,7 @@ def tune(
         objective=kt_objective.name,
         direction=kt_objective.direction,
         leaderboard=leaderboard,
-        trials_run=tuner.trials_started,
+        trials_run=(tuner.trials_started if server is None else server.trials_started),
         stopped_by=stopped_by,
         seconds=time.monotonic() - started,
         project_dir=project_dir,
@@ -322,6 +352,148 @@ def tune(
             f"(trial {best.number})"
         )
     return outcome
+
+
+def work(
+    hypermodel,
+    x_train,
+    y_train,
+    *,
+    validation_data: tuple[Any, Any] | None = None,
+    config: TuningConfig,
+    directory: str | os.PathLike,
+    role: WorkerRole,
+    project_name: str = "tuning",
+    reporter: ProgressReporter | None = None,
+    class_weight: Mapping[int, float] | None = None,
+    objective: str = "val_loss",
+    stratify: bool = False,
+    deadline: Deadline | None = None,
+    distribution_strategy=None,
+    heartbeat: float = HEARTBEAT_SECONDS,
+) -> int:
+    """Run trials for the chief at ``role.address`` until it has none left to give.
+
+    A keras-tuner worker: its oracle is keras-tuner's ``OracleClient`` (configured
+    through the ``KERASTUNER_*`` variables, set here for the call), it trains each
+    trial it is given exactly as :func:`tune` would (same arguments, which must be the
+    chief's) and writes the trial's checkpoint and facts into the shared project folder.
+    While a trial runs it tells the chief it is alive every ``heartbeat`` seconds.
+
+    Returns:
+        The number of trials this worker ran.
+
+    Raises:
+        ConfigError: no chief answered at the address within
+            ``dladvisor.tuning.parallel.JOIN_TIMEOUT_SECONDS``.
+    """
+    import grpc
+
+    from dladvisor.tuning._tuner import DladvisorTuner
+
+    deadline = deadline if deadline is not None else Deadline(config.time_budget_s)
+    kt_objective = _objective(objective)
+    folds = _folds(x_train, y_train, validation_data, config, stratify)
+    # The oracle here only holds the search space; the chief's decides every trial.
+    local_oracle = create_oracle(
+        config.tuner,
+        objective=kt_objective,
+        max_trials=config.max_trials,
+        seed=config.seed,
+        deadline=deadline,
+        max_epochs=config.max_epochs,
+        factor=config.factor,
+    )
+    host, port = role.address
+    silence_stray_print()
+    with _keras_tuner_worker_environment(role.tuner_id, host, port):
+        with contextlib.redirect_stdout(io.StringIO()):
+            tuner = DladvisorTuner(
+                local_oracle,
+                hypermodel,
+                deadline=deadline,
+                patience=config.patience,
+                seed=config.seed,
+                reporter=reporter,
+                directory=str(directory),
+                project_name=project_name,
+                overwrite=False,  # the folder is the chief's
+                distribution_strategy=distribution_strategy,
+                heartbeat=heartbeat,
+            )
+        tuner.oracle = _patient_client(tuner.oracle)
+        if reporter is not None:
+            reporter.message(
+                f"{role.tuner_id}: asking the chief at {format_address(host, port)} for trials"
+            )
+        try:
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+                tuner.search(
+                    x_train,
+                    y_train,
+                    validation_data=validation_data,
+                    epochs=config.max_epochs,
+                    class_weight=class_weight,
+                    folds=folds,
+                )
+        except grpc.RpcError as exc:
+            if not tuner.oracle.reached:
+                raise ConfigError(
+                    f"--chief {format_address(host, port)}: no chief answered within "
+                    f"{JOIN_TIMEOUT_SECONDS / 60:.0f} minutes ({exc.code().name}); start "
+                    "`dladvisor train ... --role chief` there first, or check the address"
+                ) from None
+            if reporter is not None:
+                reporter.message(
+                    f"{role.tuner_id}: the chief stopped answering ({exc.code().name}); "
+                    "the search is over for this worker"
+                )
+    if reporter is not None:
+        reporter.message(f"{role.tuner_id}: no trial left; ran {tuner.trials_started}")
+    return tuner.trials_started
+
+
+@contextlib.contextmanager
+def _keras_tuner_worker_environment(tuner_id: str, host: str, port: int):
+    """keras-tuner reads its distributed configuration from the environment."""
+    names = ("KERASTUNER_TUNER_ID", "KERASTUNER_ORACLE_IP", "KERASTUNER_ORACLE_PORT")
+    before = {name: os.environ.get(name) for name in names}
+    os.environ.update(
+        KERASTUNER_TUNER_ID=tuner_id, KERASTUNER_ORACLE_IP=host, KERASTUNER_ORACLE_PORT=str(port)
+    )
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _patient_client(client):
+    """keras-tuner's OracleClient that waits a moment when the oracle says "wait"
+    (Hyperband finishing a round) instead of asking again at once, and gives the chief
+    :data:`JOIN_TIMEOUT_SECONDS` to answer first, then :data:`CALL_TIMEOUT_SECONDS`."""
+    from keras_tuner.src.distribute import oracle_client
+    from keras_tuner.src.engine.trial import TrialStatus
+
+    class PatientClient(oracle_client.OracleClient):
+        def create_trial(self, tuner_id):
+            trial = super().create_trial(tuner_id)
+            if not self.reached:
+                self.reached = True
+                oracle_client.TIMEOUT = CALL_TIMEOUT_SECONDS
+            if trial.status == TrialStatus.IDLE:
+                time.sleep(0.5)
+            return trial
+
+    oracle_client.TIMEOUT = JOIN_TIMEOUT_SECONDS
+    patient = PatientClient.__new__(PatientClient)
+    patient.__dict__.update(client.__dict__)
+    patient.reached = False
+    return patient
 
 
 def retrain(
@@ -626,10 +798,11 @@ def _records(tuner) -> list[TrialRecord]:
 
     oracle = tuner.oracle
     order = list(oracle.start_order) + [t for t in oracle.trials if t not in oracle.start_order]
+    facts = _trial_facts(Path(tuner.project_dir), tuner.trial_info)
     records = []
     for index, trial_id in enumerate(order, start=1):
         trial = oracle.trials[trial_id]
-        info = tuner.trial_info.get(trial_id, {})
+        info = facts.get(trial_id, {})
         status = display_status(trial.status, info)
         score = trial.score
         if score is not None and (status == "FAILED" or math.isnan(score)):
@@ -659,6 +832,35 @@ def _records(tuner) -> list[TrialRecord]:
             )
         )
     return records
+
+
+def _trial_facts(project_dir: Path, own: Mapping[str, dict]) -> dict[str, dict]:
+    """What the tuners that ran the trials know of them (epochs, seconds, errors...).
+
+    Each tuner - this process's, and every worker's when trials ran in parallel - keeps
+    its facts in its own state file in the project folder; a trial run twice (retried
+    after an interruption) takes the facts of the run that finished.
+    """
+    facts: dict[str, dict] = {}
+    files = []
+    for path in project_dir.glob("*.json"):
+        try:
+            files.append((path.stat().st_mtime, path))
+        except OSError:
+            continue
+    for _, path in sorted(files):
+        try:
+            state = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        found = state.get("dladvisor_trial_info") if isinstance(state, dict) else None
+        for trial_id, info in (found or {}).items():
+            if "seconds" in info or trial_id not in facts:
+                facts[trial_id] = info
+    for trial_id, info in own.items():
+        if "seconds" in info or trial_id not in facts:
+            facts[trial_id] = info
+    return facts
 
 
 def _scope(strategy):
