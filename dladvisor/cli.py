@@ -8,6 +8,7 @@ Exit codes are decided in one place, :func:`main`: 0 ok, 1 bad data or configura
 from __future__ import annotations
 
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Callable
 import click
 
 from dladvisor import __version__
-from dladvisor.errors import DladvisorError, TrainingInterrupted
+from dladvisor.errors import ConfigError, DladvisorError, TrainingInterrupted
 from dladvisor.recommender.facts import TASKS
 
 EXIT_OK, EXIT_DATA_OR_CONFIG, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -287,6 +288,44 @@ def recommend(path, target, out, encoding, delimiter, threshold, task):
     "compute capability 7.0 or more, float32 elsewhere.",
 )
 @click.option(
+    "--parallel-trials",
+    default="auto",
+    show_default=True,
+    metavar="N|auto",
+    help="Run N trials at once, each in its own worker process (keras-tuner's chief and "
+    "workers), pinned to its own GPU or to a share of the CPU cores; 0: one at a time in "
+    "this process. auto: one worker per GPU for small data or a GAN/RBM on several GPUs, "
+    "else 0.",
+)
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="CPU threads of each training process. Default: all cores, shared equally among "
+    "parallel workers.",
+)
+@click.option(
+    "--role",
+    type=click.Choice(["chief", "worker"]),
+    help="Tune across machines: the chief serves the search at --chief HOST:PORT, "
+    "refits and exports; each worker (same --out, on a shared file system) runs trials "
+    "for it. Default: from KERASTUNER_TUNER_ID / KERASTUNER_ORACLE_IP / "
+    "KERASTUNER_ORACLE_PORT when set, else a run on its own.",
+)
+@click.option(
+    "--chief",
+    metavar="HOST:PORT",
+    help="With --role: the address the chief listens on and workers connect to.",
+)
+@click.option(
+    "--worker-timeout",
+    metavar="DURATION",
+    default="2m",
+    show_default=True,
+    help="A worker not heard from for this long (its machine lost) has its trial ended "
+    "as failed; the search goes on. Workers on this machine that exit are noticed at once.",
+)
+@click.option(
     "--cv",
     type=click.IntRange(min=2),
     metavar="K",
@@ -327,6 +366,11 @@ def train(
     low_res,
     gpus,
     precision,
+    parallel_trials,
+    threads,
+    role,
+    chief,
+    worker_timeout,
     cv,
     seed,
     out,
@@ -366,6 +410,10 @@ def train(
       dladvisor train reviews.csv --target sentiment --time-budget 15m
       dladvisor train scans.csv --target diagnosis --time-budget 1h
       dladvisor train photos/ --gpus 0,1 --precision mixed --time-budget 1h
+      dladvisor train sales.csv --target churned --parallel-trials 4 --time-budget 1h
+      dladvisor train sales.csv --target churned --out runs/churn --role chief \\
+          --chief 10.0.0.5:8000 --time-budget 2h        # then, on every other machine:
+      dladvisor train --role worker --chief 10.0.0.5:8000 --out runs/churn
       dladvisor train sales.parquet --target churned --tuner bayesian --max-trials 30
       dladvisor train --resume runs/sales-20261125-120000 --time-budget 30m
     """
@@ -375,8 +423,30 @@ def train(
 
     # The budget counts from launch (main() notes the time), so it covers start-up and
     # the TensorFlow import too.
-    launched = click.get_current_context().find_root().obj["launched"]
-    budget = parse_time_budget(time_budget)
+    context = click.get_current_context()
+    launched = context.find_root().obj["launched"]
+    role, chief = _cluster_role(role, chief)
+    if role == "worker":
+        _refuse_worker_options(context)
+        if out is None:
+            raise ConfigError(
+                "--role worker: give --out, the chief's run directory (shared with it)"
+            )
+        from dladvisor.training import work_for_chief
+
+        ran = work_for_chief(
+            out,
+            chief,
+            path=path,
+            gpus=gpus,
+            threads=threads,
+            reporter=ProgressReporter(quiet=quiet),
+        )
+        click.echo(f"worker done: {ran} trial(s) run for the chief at {chief}; its results: {out}/")
+        return
+    # On --resume the run keeps its own budget unless one is given (a new total).
+    given = context.get_parameter_source("time_budget") != click.core.ParameterSource.DEFAULT
+    budget = parse_time_budget(time_budget) if given or resume is None else None
     settings = TrainSettings(
         technique=technique,
         tuner=tuner,
@@ -394,6 +464,11 @@ def train(
         low_res=str(low_res) if low_res else None,
         gpus=gpus,
         precision=precision,
+        parallel_trials=_parallel_trials(parallel_trials),
+        threads=threads,
+        role=role,
+        chief=chief,
+        worker_timeout_s=parse_time_budget(worker_timeout, option="--worker-timeout"),
     )
     result = train_model(
         path,
@@ -405,12 +480,68 @@ def train(
         reporter=ProgressReporter(quiet=quiet),
         # Start-up already spent part of the budget; a budget smaller than that still
         # gets a (last) moment, and the run ends with the best model it reached.
-        deadline=Deadline(max(budget - (time.monotonic() - launched), 0.001)),
+        deadline=Deadline(
+            max(budget - (time.monotonic() - launched), 0.001) if budget is not None else None
+        ),
     )
     click.echo(training_summary(result))
     click.echo(
         f"\nwritten: {result.run_dir}/ (model.keras, report.md, results.json, leaderboard.csv)"
     )
+
+
+#: What a worker may be given: everything else comes from the chief's run.json.
+_WORKER_OPTIONS = {"path", "out", "role", "chief", "gpus", "threads", "quiet"}
+
+
+def _cluster_role(role: str | None, chief: str | None) -> tuple[str | None, str | None]:
+    """``(role, chief address)`` from --role/--chief, or keras-tuner's KERASTUNER_*
+    variables (``KERASTUNER_TUNER_ID`` naming the chief contains "chief")."""
+    from dladvisor.tuning.parallel import format_address, parse_address
+
+    if role is None and chief is None and os.environ.get("KERASTUNER_ORACLE_IP"):
+        port = os.environ.get("KERASTUNER_ORACLE_PORT", "")
+        tuner_id = os.environ.get("KERASTUNER_TUNER_ID", "")
+        if not port or not tuner_id:
+            raise ConfigError(
+                "KERASTUNER_ORACLE_IP is set: set KERASTUNER_ORACLE_PORT and "
+                "KERASTUNER_TUNER_ID too (keras-tuner's distributed tuning), or unset it"
+            )
+        role = "chief" if "chief" in tuner_id else "worker"
+        chief = format_address(
+            os.environ["KERASTUNER_ORACLE_IP"], int(port) if port.isdigit() else -1
+        )
+    if (role is None) != (chief is None):
+        raise ConfigError("--role and --chief go together: --role chief|worker --chief HOST:PORT")
+    if chief is not None:
+        host, port = parse_address(chief)
+        if role == "worker" and port == 0:
+            raise ConfigError(f"--chief {chief}: a worker needs the chief's port, not 0")
+    return role, chief
+
+
+def _refuse_worker_options(context: click.Context) -> None:
+    for param in context.command.params:
+        source = context.get_parameter_source(param.name)
+        if param.name not in _WORKER_OPTIONS and source not in (
+            None,
+            click.core.ParameterSource.DEFAULT,
+        ):
+            raise ConfigError(
+                f"{param.opts[0]}: a worker takes the run's settings from the chief "
+                "(run.json in --out); leave it out"
+            )
+
+
+def _parallel_trials(text: str) -> int | None:
+    value = str(text).strip().lower()
+    if value == "auto":
+        return None
+    if not value.isdigit():
+        raise ConfigError(
+            f"--parallel-trials {text!r}: give a number of workers (0 or more) or auto"
+        )
+    return int(value)
 
 
 @cli.command()

@@ -6,16 +6,22 @@ renamed into place when every file is written; a run that fails leaves nothing b
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
-from datetime import datetime
+import threading
+import time
+from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
 
 from dladvisor.errors import ConfigError
 
-__all__ = ["RunDirectory", "check_new_run_dir", "default_run_dir"]
+__all__ = ["RunDirectory", "SessionClock", "check_new_run_dir", "default_run_dir", "time_spent"]
+
+#: A training run's record of the wall-clock time each session spent on it.
+TIME_FILE = "time.json"
 
 
 def default_run_dir(data_name: str, root: Path = Path("runs"), now: datetime | None = None) -> Path:
@@ -128,3 +134,65 @@ class RunDirectory:
             except OSError:
                 break
         self._created_parents.clear()
+
+
+def _sessions(run_dir: Path) -> list[dict]:
+    try:
+        found = json.loads((Path(run_dir) / TIME_FILE).read_text(encoding="utf-8"))
+        sessions = [s for s in found["sessions"] if float(s["seconds"]) >= 0]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+    return sessions
+
+
+def time_spent(run_dir: Path) -> float:
+    """Wall-clock seconds the sessions of a training run have spent on it so far."""
+    return sum(float(s["seconds"]) for s in _sessions(run_dir))
+
+
+class SessionClock:
+    """Keeps ``RUN_DIR/time.json`` up to date with the seconds this session has spent.
+
+    Rewritten every ``every`` seconds from a thread (and when the session ends), so a
+    run killed with ``kill -9`` still tells ``--resume`` how much of its time budget it
+    used, give or take ``every`` seconds. Use as a context manager.
+
+    Args:
+        run_dir: the run directory.
+        started: when the session began, on the ``time.monotonic`` clock.
+        every: seconds between writes.
+    """
+
+    def __init__(self, run_dir: Path, started: float, every: float = 5.0):
+        self.run_dir = Path(run_dir)
+        self.started = started
+        self.every = every
+        self._earlier = _sessions(self.run_dir)
+        self._began = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> "SessionClock":
+        self._write()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._write()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            self._write()
+
+    def _write(self) -> None:
+        from dladvisor._files import write_text_atomically
+
+        this = {"started": self._began, "seconds": round(time.monotonic() - self.started, 1)}
+        sessions = [*self._earlier, this]
+        record = {"seconds": round(sum(s["seconds"] for s in sessions), 1), "sessions": sessions}
+        try:
+            write_text_atomically(self.run_dir / TIME_FILE, json.dumps(record, indent=2))
+        except OSError:  # the run directory was removed (a failed fresh run): nothing to keep
+            pass

@@ -56,7 +56,7 @@ from dladvisor.models.image_schema import ImageSchema
 from dladvisor.models.schema import TableSchema
 from dladvisor.models.sequence_schema import SequenceSchema
 from dladvisor.recommender import Profile, Recommendation, profile_dataset, recommend
-from dladvisor.rundir import check_new_run_dir, default_run_dir
+from dladvisor.rundir import SessionClock, check_new_run_dir, default_run_dir, time_spent
 from dladvisor.tuning import (
     Deadline,
     ProgressReporter,
@@ -77,6 +77,7 @@ __all__ = [
     "resolve_tuner",
     "result_dict",
     "train",
+    "work_for_chief",
 ]
 
 #: The time budget when none is given: ten minutes.
@@ -173,6 +174,19 @@ class TrainSettings:
             :func:`dladvisor.tuning.devices.setup_devices`).
         precision: "auto" (mixed precision on GPUs of compute capability 7.0 or more,
             else float32), "float32" or "mixed".
+        parallel_trials: worker processes that run trials at once (trial parallel, on
+            keras-tuner's distributed engine); 0 runs them one after another in this
+            process; None (auto) chooses from the GPUs and the data (see
+            :func:`dladvisor.tuning.parallel.choose_parallel_trials`).
+        threads: CPU threads of each training process; None: TensorFlow's default, or
+            an equal share of the cores for each of several local workers.
+        role: None (a run on its own), "chief" (serve the search at ``chief`` to
+            workers on other machines) or "worker" (run trials for that chief; see
+            :func:`work_for_chief`).
+        chief: ``HOST:PORT`` of the chief (``--chief``), with ``role``.
+        worker_timeout_s: a chief ends a trial as FAILED when its worker is not heard
+            from for this long (a machine lost); local workers that exit are noticed at
+            once.
     """
 
     technique: str = "auto"
@@ -191,6 +205,11 @@ class TrainSettings:
     low_res: str | None = None
     gpus: str = "all"
     precision: str = "auto"
+    parallel_trials: int | None = None
+    threads: int | None = None
+    role: str | None = None
+    chief: str | None = None
+    worker_timeout_s: float = 120.0
 
 
 #: What ``--task`` accepts, and the recommender's name for it.
@@ -266,8 +285,10 @@ def train(
         settings: technique, tuner, trials, time budget, folds, seed.
         out: the run directory to create (must not exist); default
             ``runs/<data-name>-<timestamp>``.
-        resume: a run directory to continue: its data, target and settings are reused
-            (only the time budget of ``settings`` applies), finished trials are kept.
+        resume: a run directory to continue: its data, target and settings are reused,
+            finished trials are kept. The time budget is ``settings.time_budget_s`` (the
+            run's new total) or, when None, the original one; the time earlier sessions
+            spent counts against it (``time.json`` in the run directory).
         read_options: forced encoding / delimiter of a delimited file.
         reporter: progress on stderr; None is silent.
         deadline: a deadline already running (the CLI starts it at launch so the budget
@@ -282,12 +303,61 @@ def train(
     """
     started = time.monotonic()
     reporter = reporter or ProgressReporter(quiet=True)
+    if settings.role == "worker":
+        raise ConfigError(
+            "--role worker: a worker runs trials for a chief - use work_for_chief() "
+            "(`dladvisor train --role worker --chief HOST:PORT --out RUN_DIR`)"
+        )
     if resume is not None:
         run_dir, path, target, settings, read_options = _resumed(resume, path, settings)
+        deadline = _resumed_deadline(run_dir, settings, deadline, reporter)
     elif path is None:
         raise ConfigError("give the data to train on (PATH), or --resume RUN_DIR to continue a run")
     deadline = deadline or Deadline(settings.time_budget_s)
 
+    profile, recommendation, technique, task = _prepare(path, target, settings, read_options)
+    if resume is None:
+        run_dir = Path(out) if out is not None else default_run_dir(profile.name)
+        _create_run_dir(
+            run_dir, path, profile.target.name if profile.target else None, settings, read_options
+        )
+        write_text_atomically(run_dir / "profile.json", profile.to_json())
+        write_text_atomically(run_dir / "recommendation.json", recommendation.to_json())
+    reporter.message(f"run directory: {run_dir}")
+    precision_before = _global_precision()
+    try:
+        with SessionClock(run_dir, started):
+            return _fit_and_export(
+                run_dir=run_dir,
+                profile=profile,
+                recommendation=recommendation,
+                technique=technique,
+                task=task,
+                settings=settings,
+                resume=resume is not None,
+                reporter=reporter,
+                deadline=deadline,
+                started=started,
+            )
+    except DladvisorError:
+        if resume is None:  # a fresh run that produced nothing leaves nothing behind
+            shutil.rmtree(run_dir, ignore_errors=True)
+        raise
+    except KeyboardInterrupt:
+        raise TrainingInterrupted(
+            f"finished trials are kept in {run_dir}; continue with "
+            f"`dladvisor train --resume {run_dir}`"
+        ) from None
+    finally:
+        # --precision sets Keras' global dtype policy for the run; the caller's process
+        # gets its own back (the saved model keeps the policy of each layer).
+        _set_global_precision(precision_before)
+
+
+def _prepare(path, target, settings: TrainSettings, read_options: ReadOptions | None):
+    """Read, profile and split the data; choose the technique: ``(profile,
+    recommendation, technique, task)``. Deterministic for a seed, so that a worker
+    process prepares exactly the chief's split and search space."""
     image_task = _image_task(settings)
     binary_task = BINARY_TASK_ALIASES.get(settings.task)
     parse_gpus(settings.gpus)  # a malformed option fails before anything is read
@@ -366,40 +436,98 @@ def train(
     else:
         task = _TableTask(dataset, profile, source=str(path), seed=settings.seed)
 
-    if resume is None:
-        run_dir = Path(out) if out is not None else default_run_dir(profile.name)
-        _create_run_dir(
-            run_dir, path, profile.target.name if profile.target else None, settings, read_options
-        )
-        write_text_atomically(run_dir / "profile.json", profile.to_json())
-        write_text_atomically(run_dir / "recommendation.json", recommendation.to_json())
-    reporter.message(f"run directory: {run_dir}")
+    return profile, recommendation, technique, task
+
+
+def work_for_chief(
+    run_dir: str | os.PathLike,
+    chief: str,
+    *,
+    path: str | os.PathLike | None = None,
+    tuner_id: str | None = None,
+    gpus: str = "all",
+    threads: int | None = None,
+    reporter: ProgressReporter | None = None,
+) -> int:
+    """Run trials for the search a chief serves (``dladvisor train --role worker``).
+
+    The worker reads the chief's ``run.json`` in ``run_dir`` (data, target, settings),
+    prepares the same split and search space, and runs the trials the chief hands out
+    until it has none left, writing each trial's checkpoint into ``run_dir/tuning``; the
+    chief refits, scores and exports. ``run_dir`` must be the chief's run directory,
+    shared with it (on one machine, or a shared file system on a cluster); the worker
+    waits for the chief to create it.
+
+    Args:
+        run_dir: the chief's run directory (``--out`` of both).
+        chief: ``HOST:PORT`` the chief serves the search at.
+        path: where this machine finds the data; default the chief's path.
+        tuner_id: this worker's name in the search; default ``KERASTUNER_TUNER_ID`` or
+            ``worker-<host>-<pid>``.
+        gpus: ``--gpus`` of this machine.
+        threads: CPU threads TensorFlow uses here; None: its default.
+        reporter: progress on stderr.
+
+    Returns:
+        The number of trials this worker ran.
+    """
+    from dladvisor._tensorflow import import_tensorflow
+    from dladvisor.tuning.parallel import (
+        JOIN_TIMEOUT_SECONDS,
+        WorkerRole,
+        default_tuner_id,
+        heartbeat_seconds,
+        parse_address,
+        read_cluster_file,
+    )
+
+    reporter = reporter or ProgressReporter(quiet=True)
+    address = parse_address(chief)
+    run_dir = Path(run_dir)
+    # The chief writes the cluster file when its search starts, after run.json.
+    cluster = read_cluster_file(run_dir / "tuning", wait=JOIN_TIMEOUT_SECONDS)
+    try:
+        request = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+        settings = TrainSettings(**request["settings"])
+    except (OSError, ValueError, TypeError, KeyError):
+        raise ConfigError(
+            f"--out {run_dir}: no readable run.json of a chief there; give workers the "
+            "chief's run directory"
+        ) from None
+    data = Path(path) if path is not None else Path(request["data"])
+    options = ReadOptions(**request["read_options"]) if request.get("read_options") else None
+    ends = cluster.get("deadline_unix")
+    deadline = Deadline(max(0.001, ends - time.time()) if ends is not None else None)
+    profile, recommendation, technique, task = _prepare(data, request["target"], settings, options)
+
+    import_tensorflow()
+    from dladvisor.tuning.devices import setup_devices
+    from dladvisor.tuning.search import work
+
     precision_before = _global_precision()
     try:
-        return _fit_and_export(
-            run_dir=run_dir,
-            profile=profile,
-            recommendation=recommendation,
-            technique=technique,
-            task=task,
-            settings=settings,
-            resume=resume is not None,
+        devices = setup_devices(gpus, settings.precision, threads)
+        if devices.precision != "float32" and not task.keras_training_step:
+            devices = _float32(devices, technique)
+        reporter.message(devices.describe())
+        plan = _search_plan(task, profile, technique, settings, None)
+        return work(
+            plan.hypermodel,
+            plan.x,
+            plan.y,
+            validation_data=plan.validation,
+            config=plan.config,
+            directory=run_dir,
+            role=WorkerRole(address, tuner_id or default_tuner_id()),
             reporter=reporter,
+            class_weight=plan.class_weight,
+            objective=task.objective,
+            stratify=task.classification,
             deadline=deadline,
-            started=started,
+            distribution_strategy=devices.strategy() if task.keras_training_step else None,
+            heartbeat=heartbeat_seconds(cluster.get("worker_timeout")),
         )
-    except DladvisorError:
-        if resume is None:  # a fresh run that produced nothing leaves nothing behind
-            shutil.rmtree(run_dir, ignore_errors=True)
-        raise
-    except KeyboardInterrupt:
-        raise TrainingInterrupted(
-            f"finished trials are kept in {run_dir}; continue with "
-            f"`dladvisor train --resume {run_dir}`"
-        ) from None
     finally:
-        # --precision sets Keras' global dtype policy for the run; the caller's process
-        # gets its own back (the saved model keeps the policy of each layer).
         _set_global_precision(precision_before)
 
 
@@ -1626,66 +1754,48 @@ def _fit_and_export(
     from dladvisor.tuning.metrics import compare
 
     kind, classification, notes = task.kind, task.classification, task.notes
-    devices = setup_devices(settings.gpus, settings.precision)
+    devices = setup_devices(settings.gpus, settings.precision, settings.threads)
     if devices.precision != "float32" and not task.keras_training_step:
         devices = _float32(devices, technique)
         notes.append(f"precision float32: {devices.precision_reason}")
     reporter.message(devices.describe())
     notes.extend(devices.notes)
     strategy = devices.strategy() if task.keras_training_step else None
-    if strategy is not None:
-        mode = (
-            f"data parallel over {strategy.num_replicas_in_sync} GPUs (MirroredStrategy): "
-            "each trial's batch on every GPU"
-        )
-    elif len(devices.used) > 1:
-        mode = (
-            f"one GPU: a {technique}'s own training step does not run data parallel "
-            f"(the other {len(devices.used) - 1} GPU(s) stay idle)"
-        )
-        notes.append(f"several GPUs were found, but {mode}")
-    else:
-        mode = "one device"
+    chief, mode = _trial_parallelism(settings, devices, task, run_dir)
+    if chief is None:
+        if strategy is not None:
+            mode = (
+                f"data parallel over {strategy.num_replicas_in_sync} GPUs (MirroredStrategy): "
+                f"each trial's batch on every GPU - {mode}"
+            )
+        elif len(devices.used) > 1:
+            mode = (
+                f"one GPU: a {technique}'s own training step does not run data parallel "
+                f"(the other {len(devices.used) - 1} GPU(s) stay idle)"
+            )
+            notes.append(f"several GPUs were found, but {mode}")
+        else:
+            mode = "one device"
     device_record = {**devices.to_dict(), "mode": mode}
-    if len(devices.used) > 1:
+    if len(devices.used) > 1 or chief is not None:
         reporter.message(f"mode: {mode}")
     reporter.message(task.describe())
     baseline = task.baseline(settings.seed)
     reporter.message(_scores_line(f"baseline {baseline.name}", baseline.metrics, kind))
 
-    weights = task.class_weight(profile)
-    max_epochs, patience = epoch_limits(task.n_train, settings.max_epochs)
-    if max_epochs > DEFAULT_MAX_EPOCHS and settings.max_epochs is None:
-        notes.append(
-            f"small data ({task.n_train:,} training {task.what}): trials may run up to "
-            f"{max_epochs} epochs ({MIN_UPDATES} weight updates) and stop after {patience} "
-            "without improvement (--max-epochs sets the limit)"
-        )
-    # The tuner sets each trial's epochs (Hyperband's rounds, early stopping), so epochs
-    # is fixed here rather than searched.
-    hypermodel = task.hypermodel(technique, weights, max_epochs)
-
     tuning_seconds = max(1.0, deadline.remaining() * TUNING_SHARE) if deadline.limited else None
     tuning_deadline = Deadline(tuning_seconds)
-    tuner = resolve_tuner(settings.tuner, profile)
-    config = TuningConfig(
-        tuner=tuner,
-        max_trials=settings.max_trials,
-        time_budget_s=tuning_seconds,
-        seed=settings.seed,
-        max_epochs=max_epochs,
-        patience=patience,
-        cv=settings.cv,
-    )
-    x_tune, y_tune, validation = task.tuning_data(bool(settings.cv))
+    plan = _search_plan(task, profile, technique, settings, tuning_seconds)
+    notes.extend(plan.notes)
+    weights, hypermodel = plan.class_weight, plan.hypermodel
     with _ctrl_c_ends(tuning_deadline, deadline) as interrupted:
         try:
             outcome = tune(
                 hypermodel,
-                x_tune,
-                y_tune,
-                validation_data=validation,
-                config=config,
+                plan.x,
+                plan.y,
+                validation_data=plan.validation,
+                config=plan.config,
                 directory=run_dir,
                 project_name="tuning",
                 resume=resume,
@@ -1694,7 +1804,8 @@ def _fit_and_export(
                 objective=task.objective,
                 stratify=classification,
                 deadline=tuning_deadline,
-                distribution_strategy=strategy,
+                distribution_strategy=strategy if chief is None else None,
+                chief=chief,
             )
         except TuningError:
             if interrupted():  # Ctrl-C before any trial finished
@@ -1792,6 +1903,88 @@ def _fit_and_export(
         json.dumps(result_dict(result, settings, task.split_summary()), indent=2, allow_nan=False),
     )
     return result
+
+
+@dataclass
+class _SearchPlan:
+    """What a search needs beyond the task: the same in the chief and every worker."""
+
+    hypermodel: Any
+    config: TuningConfig
+    class_weight: dict[int, float] | None
+    x: Any
+    y: Any
+    validation: Any
+    notes: list[str]
+
+
+def _search_plan(task, profile, technique, settings: TrainSettings, tuning_seconds) -> _SearchPlan:
+    notes = []
+    weights = task.class_weight(profile)
+    max_epochs, patience = epoch_limits(task.n_train, settings.max_epochs)
+    if max_epochs > DEFAULT_MAX_EPOCHS and settings.max_epochs is None:
+        notes.append(
+            f"small data ({task.n_train:,} training {task.what}): trials may run up to "
+            f"{max_epochs} epochs ({MIN_UPDATES} weight updates) and stop after {patience} "
+            "without improvement (--max-epochs sets the limit)"
+        )
+    # The tuner sets each trial's epochs (Hyperband's rounds, early stopping), so epochs
+    # is fixed here rather than searched.
+    hypermodel = task.hypermodel(technique, weights, max_epochs)
+    config = TuningConfig(
+        tuner=resolve_tuner(settings.tuner, profile),
+        max_trials=settings.max_trials,
+        time_budget_s=tuning_seconds,
+        seed=settings.seed,
+        max_epochs=max_epochs,
+        patience=patience,
+        cv=settings.cv,
+    )
+    x, y, validation = task.tuning_data(bool(settings.cv))
+    return _SearchPlan(hypermodel, config, weights, x, y, validation, notes)
+
+
+def _trial_parallelism(settings: TrainSettings, devices, task, run_dir: Path):
+    """``(ChiefRole or None, mode in words)``: whether trials run in worker processes."""
+    from dladvisor.tuning.parallel import (
+        ChiefRole,
+        choose_parallel_trials,
+        parse_address,
+        worker_threads,
+    )
+
+    workers, why = choose_parallel_trials(
+        settings.parallel_trials,
+        gpus=len(devices.used),
+        own_training_step=not task.keras_training_step,
+        n_train=task.n_train,
+    )
+    if settings.role != "chief" and not workers:
+        return None, why
+    address = parse_address(settings.chief) if settings.role == "chief" else ("127.0.0.1", 0)
+    threads = None if devices.used else (settings.threads or worker_threads(workers))
+
+    def command(chief_address: str, tuner_id: str) -> list[str]:
+        argv = [sys.executable, "-m", "dladvisor", "train", "--role", "worker"]
+        argv += ["--chief", chief_address, "--out", str(run_dir)]
+        return argv + (["--threads", str(threads)] if threads else [])
+
+    role = ChiefRole(
+        address,
+        local_workers=workers,
+        worker_command=command,
+        gpus=tuple(gpu.index for gpu in devices.used),
+        threads=threads,
+        worker_timeout=settings.worker_timeout_s,
+    )
+    where = ", ".join(f"GPU {g.index}" for g in devices.used) or f"{threads} CPU thread(s) each"
+    mode = f"trial parallel: {workers} worker process(es) on this machine ({where}) - {why}"
+    if settings.role == "chief":
+        mode = (
+            f"trial parallel: chief at {settings.chief} serving workers started with --role "
+            f"worker" + (f", and {workers} on this machine ({where})" if workers else "")
+        )
+    return role, mode
 
 
 def _float32(devices, technique: str):
@@ -1933,6 +2126,7 @@ def result_dict(
         "stopped_by": tuning.stopped_by,
         "trials_run": tuning.trials_run,
         "leaderboard": [asdict(r) for r in tuning.leaderboard],
+        "search_seconds": round(tuning.seconds, 3),
         "seconds": round(result.seconds, 3),
         "settings": asdict(settings),
         "notes": list(result.notes),
@@ -2064,6 +2258,35 @@ def _resumed(resume, path, settings: TrainSettings):
             "to continue it"
         )
     saved = TrainSettings(**request["settings"])
-    resumed_settings = replace(saved, time_budget_s=settings.time_budget_s)
+    if settings.time_budget_s is not None and settings.time_budget_s != saved.time_budget_s:
+        # A budget given again is the run's new total: later resumes keep it.
+        request["settings"]["time_budget_s"] = settings.time_budget_s
+        write_text_atomically(request_file, json.dumps(request, indent=2))
+    resumed_settings = replace(saved, time_budget_s=settings.time_budget_s or saved.time_budget_s)
+    # Workers of the earlier session must not read its address and deadline.
+    (run_dir / "tuning" / "cluster.json").unlink(missing_ok=True)
     options = ReadOptions(**request["read_options"]) if request.get("read_options") else None
     return run_dir, data, request["target"], resumed_settings, options
+
+
+def _resumed_deadline(run_dir: Path, settings: TrainSettings, deadline, reporter) -> Deadline:
+    """The deadline of a resumed run: its budget less the time earlier sessions spent."""
+    from dladvisor.tuning.budget import format_duration
+
+    total = settings.time_budget_s
+    spent = time_spent(run_dir)
+    left = total - spent
+    if left < 1.0:
+        raise ConfigError(
+            f"--resume {run_dir}: the run has spent {format_duration(spent)} of its "
+            f"{format_duration(total)} time budget; give a larger total with --time-budget "
+            "(it counts the time already spent)"
+        )
+    reporter.message(
+        f"resuming: {format_duration(spent)} of the {format_duration(total)} budget spent "
+        f"before, {format_duration(left)} left"
+    )
+    if deadline is None:
+        return Deadline(left)
+    deadline.limit(left)
+    return deadline

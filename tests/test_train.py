@@ -323,14 +323,24 @@ def test_kill_9_mid_search_then_resume_keeps_every_finished_trial(tmp_path):
     before = finished()
     assert len(before) >= 2 and not (run_dir / "results.json").exists()
 
+    first_session = json.loads((run_dir / "time.json").read_text())["seconds"]
     resumed = subprocess.run(
+        # The budget given again is the run's new total: the time spent counts.
         [sys.executable, "-m", "dladvisor", "train", "--resume", str(run_dir)]
-        + ["--time-budget", "60s", "-q"],
+        + ["--time-budget", "90s"],
         capture_output=True,
         text=True,
         env=env,
     )
     assert resumed.returncode == 0, resumed.stderr
+    from dladvisor.tuning.budget import format_duration
+
+    left = format_duration(90 - first_session)
+    assert f"{format_duration(first_session)} of the 1m30s budget spent before, {left} left" in (
+        resumed.stderr
+    )
+    sessions = json.loads((run_dir / "time.json").read_text())["sessions"]
+    assert len(sessions) == 2 and sessions[0]["seconds"] == first_session > 0
     results = json.loads((run_dir / "results.json").read_text())
     board = {row["trial_id"]: row for row in results["leaderboard"]}
     assert len(board) == len(results["leaderboard"])  # no trial twice

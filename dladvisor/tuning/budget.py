@@ -116,6 +116,11 @@ class Deadline:
         """Whether the budget is used up."""
         return self.seconds is not None and self.elapsed() >= self.seconds
 
+    def limit(self, seconds: float) -> None:
+        """End the budget at most ``seconds`` from now (a resumed run's time left)."""
+        end = self.elapsed() + max(0.0, seconds)
+        self.seconds = end if self.seconds is None else min(self.seconds, end)
+
     def expire(self) -> None:
         """End the budget now (on Ctrl-C: work then stops as if time were up)."""
         self.seconds = max(0.0, self.elapsed())

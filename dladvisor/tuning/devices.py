@@ -82,6 +82,7 @@ class Devices:
     precision: str
     precision_reason: str
     notes: tuple[str, ...] = field(default=())
+    threads: int | None = None
 
     def strategy(self):
         """A ``tf.distribute.MirroredStrategy`` over the GPUs used when there are several
@@ -104,6 +105,7 @@ class Devices:
             "used": [g.index for g in self.used],
             "precision": self.precision,
             "precision_reason": self.precision_reason,
+            "threads": self.threads,
             "notes": list(self.notes),
         }
 
@@ -177,12 +179,16 @@ def _found_gpus(tf) -> list:
     return tf.config.list_physical_devices("GPU")
 
 
-def setup_devices(gpus: str = "all", precision: str = "auto") -> Devices:
+def setup_devices(
+    gpus: str = "all", precision: str = "auto", threads: int | None = None
+) -> Devices:
     """Choose the GPUs and the precision for this process (see the module).
 
     Args:
         gpus: ``--gpus``: "all", "none" or indices such as "0,2".
         precision: ``--precision``: "auto", "float32" or "mixed".
+        threads: ``--threads``: CPU threads for TensorFlow's operations (within one
+            and across them); None leaves TensorFlow's default (every core).
 
     Raises:
         ConfigError: a malformed ``--gpus`` or ``--precision``, or a GPU index that this
@@ -234,6 +240,12 @@ def setup_devices(gpus: str = "all", precision: str = "auto") -> Devices:
         # TensorFlow fixes devices when it first uses them (an earlier run in this
         # process); the choice made then stands.
         notes.append("the GPUs were already set up in this process: --gpus kept as it was")
+    if threads is not None:
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(threads)
+            tf.config.threading.set_inter_op_parallelism_threads(threads)
+        except RuntimeError:
+            notes.append("TensorFlow was already running in this process: --threads not applied")
     policy, reason = choose_precision(precision, used)
     keras.mixed_precision.set_global_policy(policy)
     return Devices(
@@ -242,4 +254,5 @@ def setup_devices(gpus: str = "all", precision: str = "auto") -> Devices:
         precision=policy,
         precision_reason=reason,
         notes=tuple(notes),
+        threads=threads,
     )
