@@ -344,8 +344,9 @@ def recommend(path, target, out, encoding, delimiter, threshold, task):
     "--resume",
     type=click.Path(path_type=Path, file_okay=False),
     metavar="RUN_DIR",
-    help="Continue an interrupted run: its data, target and settings are reused (only "
-    "--time-budget applies) and finished trials are kept.",
+    help="Continue an interrupted run: its data, target and settings are reused and "
+    "finished trials are kept. Its budget is the original one less the time already "
+    "spent; --time-budget gives a new total.",
 )
 @_read_options
 @click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")

@@ -511,22 +511,25 @@ def work_for_chief(
             devices = _float32(devices, technique)
         reporter.message(devices.describe())
         plan = _search_plan(task, profile, technique, settings, None)
-        return work(
-            plan.hypermodel,
-            plan.x,
-            plan.y,
-            validation_data=plan.validation,
-            config=plan.config,
-            directory=run_dir,
-            role=WorkerRole(address, tuner_id or default_tuner_id()),
-            reporter=reporter,
-            class_weight=plan.class_weight,
-            objective=task.objective,
-            stratify=task.classification,
-            deadline=deadline,
-            distribution_strategy=devices.strategy() if task.keras_training_step else None,
-            heartbeat=heartbeat_seconds(cluster.get("worker_timeout")),
-        )
+        # Ctrl-C (sent to the chief and its local workers alike) stops the running trial
+        # at its next batch, scored, as it does in a search in one process.
+        with _ctrl_c_ends(deadline):
+            return work(
+                plan.hypermodel,
+                plan.x,
+                plan.y,
+                validation_data=plan.validation,
+                config=plan.config,
+                directory=run_dir,
+                role=WorkerRole(address, tuner_id or default_tuner_id()),
+                reporter=reporter,
+                class_weight=plan.class_weight,
+                objective=task.objective,
+                stratify=task.classification,
+                deadline=deadline,
+                distribution_strategy=devices.strategy() if task.keras_training_step else None,
+                heartbeat=heartbeat_seconds(cluster.get("worker_timeout")),
+            )
     finally:
         _set_global_precision(precision_before)
 

@@ -176,3 +176,38 @@ def test_resume_counts_the_time_earlier_sessions_spent(tmp_path, cli):
     assert code == 1
     assert "the run has spent 5m00s of its 5m00s time budget" in err
     assert "larger total with --time-budget" in err
+
+
+def test_ctrl_c_on_a_parallel_search_leaves_a_resumable_run(tmp_path):
+    """Ctrl-C reaches the chief and its workers (one process group, as in a terminal):
+    the running trials stop at their next batch, scored; exit 130; --resume finishes."""
+    run_dir = tmp_path / "run"
+    chief = subprocess.Popen(
+        [sys.executable, "-m", "dladvisor", "train", str(PENGUINS), "--target", "species"]
+        + ["--out", str(run_dir), "--parallel-trials", "2", "--tuner", "random"]
+        + ["--max-trials", "30", "--max-epochs", "200", "--time-budget", "5m", "-q"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ENV,
+        start_new_session=True,  # its own process group, which the workers join
+        # A shell without job control starts background commands with SIGINT ignored,
+        # and Python keeps it so; restore the default as a terminal would have it.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    trials = run_dir / "tuning"
+    while len(list(trials.glob("trial_*"))) < 3 and chief.poll() is None:
+        threading.Event().wait(0.2)
+    os.killpg(chief.pid, signal.SIGINT)
+    _, err = chief.communicate(timeout=300)
+    assert chief.returncode == 130, err
+    assert "--resume" in err and "Traceback" not in err
+    assert not (run_dir / "results.json").exists()
+
+    spent = json.loads((run_dir / "time.json").read_text())["seconds"]
+    resumed = dladvisor("train", "--resume", run_dir, "--time-budget", f"{spent + 45:.0f}s", "-q")
+    _, err = resumed.communicate(timeout=300)
+    assert resumed.returncode == 0, err
+    board = leaderboard(run_dir)
+    assert len({row["trial_id"] for row in board}) == len(board)
+    assert not [row for row in board if row["status"] == "FAILED"], board

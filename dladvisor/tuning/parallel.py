@@ -74,6 +74,8 @@ CALL_TIMEOUT_SECONDS = 120.0
 CLUSTER_FILE = "cluster.json"
 #: The chief checks its workers this often.
 _POLL_SECONDS = 0.25
+#: Exit codes of a worker interrupted by Ctrl-C (dladvisor's 130, or killed by SIGINT).
+_INTERRUPTED = (130, -2)
 
 
 def parse_address(text: str, *, option: str = "--chief") -> tuple[str, int]:
@@ -354,7 +356,9 @@ class ChiefServer:
                 if worker.exit_code is None and worker.process.poll() is not None:
                     worker.exit_code = worker.process.returncode
                     trial = oracle.ongoing_trials.get(worker.tuner_id)
-                    if trial is not None:
+                    # After Ctrl-C (exit 130) the trial stays unfinished: --resume runs
+                    # it again.
+                    if trial is not None and worker.exit_code not in _INTERRUPTED:
                         self._lose(
                             worker.tuner_id,
                             trial.trial_id,
@@ -371,12 +375,14 @@ class ChiefServer:
                         f"worker {tuner_id} was not heard from for {silent:.0f}s while "
                         "running this trial",
                     )
+            local = {w.tuner_id for w in self.workers}
+            if self.workers and not (servicer.seen - local):
+                if all(w.exit_code is not None for w in self.workers):
+                    return  # every worker has ended, and none came from elsewhere
             if oracle.ongoing_trials:
                 continue
             if servicer.stop_triggered or getattr(oracle, "stop_reason", None):
                 return
-            if self.workers and all(w.exit_code is not None for w in self.workers):
-                return  # no local worker left (and none was asked to serve others)
             if self.deadline.expired():
                 oracle.stop_reason = "budget"
                 return

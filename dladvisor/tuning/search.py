@@ -309,19 +309,7 @@ def tune(
         )
         server.run()
     else:
-        with warnings.catch_warnings():
-            # Hyperband continues a promoted trial from its checkpoint without the
-            # optimizer state, and Keras warns about it every time; that is how
-            # keras-tuner works.
-            warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
-            tuner.search(
-                x_train,
-                y_train,
-                validation_data=validation_data,
-                epochs=config.max_epochs,
-                class_weight=class_weight,
-                folds=folds,
-            )
+        _search(tuner, x_train, y_train, validation_data, config, class_weight, folds)
     records = _records(tuner)
     leaderboard = tuple(_rank(records, kt_objective.direction))
     leaderboard_path = project_dir / "leaderboard.csv"
@@ -427,16 +415,7 @@ def work(
                 f"{role.tuner_id}: asking the chief at {format_address(host, port)} for trials"
             )
         try:
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
-                tuner.search(
-                    x_train,
-                    y_train,
-                    validation_data=validation_data,
-                    epochs=config.max_epochs,
-                    class_weight=class_weight,
-                    folds=folds,
-                )
+            _search(tuner, x_train, y_train, validation_data, config, class_weight, folds)
         except grpc.RpcError as exc:
             if not tuner.oracle.reached:
                 raise ConfigError(
@@ -452,6 +431,21 @@ def work(
     if reporter is not None:
         reporter.message(f"{role.tuner_id}: no trial left; ran {tuner.trials_started}")
     return tuner.trials_started
+
+
+def _search(tuner, x, y, validation_data, config: TuningConfig, class_weight, folds) -> None:
+    with warnings.catch_warnings():
+        # Hyperband continues a promoted trial from its checkpoint without the optimizer
+        # state, and Keras warns about it every time; that is how keras-tuner works.
+        warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+        tuner.search(
+            x,
+            y,
+            validation_data=validation_data,
+            epochs=config.max_epochs,
+            class_weight=class_weight,
+            folds=folds,
+        )
 
 
 @contextlib.contextmanager

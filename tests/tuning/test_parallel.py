@@ -121,3 +121,19 @@ def test_addresses_are_checked():
     assert worker_threads(2, cores=2) == 1
     assert worker_threads(3, cores=2) == 1
     assert worker_threads(2, cores=16) == 8
+
+
+def test_the_mode_follows_the_devices_and_the_data():
+    from dladvisor.tuning.parallel import choose_parallel_trials
+
+    auto = dict(own_training_step=False, n_train=1_000)
+    assert choose_parallel_trials(None, gpus=0, **auto)[0] == 0
+    assert choose_parallel_trials(None, gpus=1, **auto)[0] == 0
+    workers, why = choose_parallel_trials(None, gpus=4, **auto)
+    assert workers == 4 and "one trial per GPU" in why
+    workers, why = choose_parallel_trials(None, gpus=4, own_training_step=False, n_train=60_000)
+    assert workers == 0 and "data parallel" in why
+    workers, why = choose_parallel_trials(None, gpus=2, own_training_step=True, n_train=60_000)
+    assert workers == 2 and "own training step" in why
+    assert choose_parallel_trials(3, gpus=0, **auto) == (3, "--parallel-trials 3")
+    assert choose_parallel_trials(0, gpus=4, **auto)[0] == 0
