@@ -95,12 +95,33 @@ def _read_options_of(encoding: str | None, delimiter: str | None, threshold: flo
     return ReadOptions(encoding=encoding, delimiter=delimiter, threshold=threshold)
 
 
-def _read_and_profile(path, target, encoding, delimiter, threshold):
+def _read_and_profile(path, target, encoding, delimiter, threshold, reporter=None):
     from dladvisor.data import read
     from dladvisor.recommender import profile_dataset
+    from dladvisor.tuning.progress import ProgressReporter
 
-    dataset = read(path, _read_options_of(encoding, delimiter, threshold))
-    return profile_dataset(dataset, target=target)
+    # A large file gets a status line while it is read and profiled.
+    with (reporter or ProgressReporter(quiet=True)).reading(path):
+        dataset = read(path, _read_options_of(encoding, delimiter, threshold))
+        return profile_dataset(dataset, target=target)
+
+
+def _reporter(quiet: bool, verbose: bool):
+    """The progress reporter of a verb, taken off the terminal when the command ends."""
+    from dladvisor.tuning.progress import ProgressReporter
+
+    reporter = ProgressReporter(quiet=quiet, verbose=verbose)
+    click.get_current_context().call_on_close(reporter.close)
+    return reporter
+
+
+_quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
+_verbose_read_option = click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="Say which file is read and its size (by default only files of 50 MB or more).",
+)
 
 
 def _run_dir(out: Path | None, profile) -> Path:
@@ -111,7 +132,9 @@ def _run_dir(out: Path | None, profile) -> Path:
 
 @cli.command()
 @_data_options
-def profile(path, target, out, encoding, delimiter, threshold):
+@_quiet_option
+@_verbose_read_option
+def profile(path, target, out, encoding, delimiter, threshold, quiet, verbose):
     """Profile the data set at PATH: kind, columns, target, alerts.
 
     Writes profile.json into the run directory and prints a summary.
@@ -123,7 +146,8 @@ def profile(path, target, out, encoding, delimiter, threshold):
     """
     from dladvisor.report import profile_summary, write_profile_run
 
-    result = _read_and_profile(path, target, encoding, delimiter, threshold)
+    reporter = _reporter(quiet, verbose)
+    result = _read_and_profile(path, target, encoding, delimiter, threshold, reporter)
     run_dir = write_profile_run(_run_dir(out, result), result)
     click.echo(profile_summary(result))
     click.echo(f"\nwritten: {run_dir}/profile.json")
@@ -139,7 +163,9 @@ def profile(path, target, out, encoding, delimiter, threshold):
     + ", ".join(sorted(TASKS))
     + ".",
 )
-def recommend(path, target, out, encoding, delimiter, threshold, task):
+@_quiet_option
+@_verbose_read_option
+def recommend(path, target, out, encoding, delimiter, threshold, task, quiet, verbose):
     """Recommend a deep-learning technique for the data set at PATH.
 
     Ranks MLP, CNN, RNN/LSTM, GAN and RBM by explicit rules, with the evidence, the
@@ -156,7 +182,8 @@ def recommend(path, target, out, encoding, delimiter, threshold, task):
     from dladvisor.recommender import recommend as recommend_technique
     from dladvisor.report import recommendation_summary, write_recommendation_run
 
-    result = _read_and_profile(path, target, encoding, delimiter, threshold)
+    reporter = _reporter(quiet, verbose)
+    result = _read_and_profile(path, target, encoding, delimiter, threshold, reporter)
     recommendation = recommend_technique(result, task=task)
     run_dir = write_recommendation_run(_run_dir(out, result), result, recommendation)
     click.echo(recommendation_summary(result, recommendation))
@@ -349,7 +376,14 @@ def recommend(path, target, out, encoding, delimiter, threshold, task):
     "spent; --time-budget gives a new total.",
 )
 @_read_options
-@click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
+@_quiet_option
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="Progress in detail: each trial's hyperparameters when it starts, and every "
+    "epoch's metrics.",
+)
 def train(
     path,
     target,
@@ -380,6 +414,7 @@ def train(
     delimiter,
     threshold,
     quiet,
+    verbose,
 ):
     """Train and tune the recommended model for the data at PATH.
 
@@ -420,13 +455,14 @@ def train(
     """
     from dladvisor.report.training import training_summary
     from dladvisor.training import TrainSettings, train as train_model
-    from dladvisor.tuning import Deadline, ProgressReporter, parse_time_budget
+    from dladvisor.tuning import Deadline, parse_time_budget
 
     # The budget counts from launch (main() notes the time), so it covers start-up and
     # the TensorFlow import too.
     context = click.get_current_context()
     launched = context.find_root().obj["launched"]
     role, chief = _cluster_role(role, chief)
+    reporter = _reporter(quiet, verbose)
     if role == "worker":
         _refuse_worker_options(context)
         if out is None:
@@ -441,7 +477,7 @@ def train(
             path=path,
             gpus=gpus,
             threads=threads,
-            reporter=ProgressReporter(quiet=quiet),
+            reporter=reporter,
         )
         click.echo(f"worker done: {ran} trial(s) run for the chief at {chief}; its results: {out}/")
         return
@@ -478,7 +514,7 @@ def train(
         out=out,
         resume=resume,
         read_options=None if resume else _read_options_of(encoding, delimiter, threshold),
-        reporter=ProgressReporter(quiet=quiet),
+        reporter=reporter,
         # Start-up already spent part of the budget; a budget smaller than that still
         # gets a (last) moment, and the run ends with the best model it reached.
         deadline=Deadline(
@@ -492,7 +528,7 @@ def train(
 
 
 #: What a worker may be given: everything else comes from the chief's run.json.
-_WORKER_OPTIONS = {"path", "out", "role", "chief", "gpus", "threads", "quiet"}
+_WORKER_OPTIONS = {"path", "out", "role", "chief", "gpus", "threads", "quiet", "verbose"}
 
 
 def _cluster_role(role: str | None, chief: str | None) -> tuple[str | None, str | None]:

@@ -80,6 +80,17 @@ def test_profile_writes_profile_json_to_out(workdir, cli):
     assert json.loads((out_dir / "profile.json").read_text())["target"]["name"] == "target"
 
 
+def test_profile_says_which_file_it_reads_when_verbose(workdir, cli):
+    penguins = EXAMPLES / "penguins.csv"
+    code, _, err = cli("profile", penguins, "-v", "--out", workdir / "verbose")
+    assert code == 0 and f"profiling {penguins} (" in err and " KB)" in err
+    # A small file is read quietly by default (only files of 50 MB or more are announced).
+    code, _, err = cli("recommend", penguins, "--out", workdir / "plain")
+    assert code == 0 and "profiling" not in err
+    code, _, err = cli("recommend", penguins, "-q", "-v", "--out", workdir / "quiet")
+    assert code == 0 and err == ""
+
+
 def test_existing_out_directory_is_refused(workdir, cli):
     taken = workdir / "taken"
     taken.mkdir()
@@ -232,7 +243,7 @@ def test_profile_and_recommend_never_import_tensorflow(tmp_path):
         "import sys\n"
         "from dladvisor.cli import main\n"
         f"rc = main(['recommend', {str(EXAMPLES / 'penguins.csv')!r}, '--target', 'species',"
-        f" '--out', {str(tmp_path / 'run')!r}])\n"
+        f" '-v', '--out', {str(tmp_path / 'run')!r}])\n"
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in"
         " ('tensorflow', 'keras', 'keras_tuner', 'sklearn', 'torch'))\n"
         "assert rc == 0, rc\n"

@@ -477,7 +477,9 @@ def _servicer(oracle, reporter: ProgressReporter | None):
                 self.heard[trial.trial_id] = time.monotonic()
                 if trial.trial_id not in self.announced and reporter is not None:
                     self.announced.add(trial.trial_id)
-                    reporter.trial_started(trial_number(trial.trial_id))
+                    reporter.trial_started(
+                        trial_number(trial.trial_id), trial.hyperparameters.values
+                    )
             return protos.get_service().CreateTrialResponse(trial=trial.to_proto())
 
         def UpdateTrial(self, request, context):
