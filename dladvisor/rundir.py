@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import tempfile
 import threading
@@ -22,6 +23,17 @@ __all__ = ["RunDirectory", "SessionClock", "check_new_run_dir", "default_run_dir
 
 #: A training run's record of the wall-clock time each session spent on it.
 TIME_FILE = "time.json"
+
+#: A training run's folder of TensorBoard logs: ``trial_<id>`` for every trial of the
+#: search, ``final`` for the refit of the best one.
+TENSORBOARD_DIR = "tensorboard"
+
+
+def tensorboard_command(run_dir: str | os.PathLike) -> str | None:
+    """``tensorboard --logdir <run_dir>/tensorboard``, the command that shows a run's
+    TensorBoard logs, or None when the run has none."""
+    logs = Path(run_dir) / TENSORBOARD_DIR
+    return f"tensorboard --logdir {shlex.quote(str(logs))}" if logs.is_dir() else None
 
 
 def default_run_dir(data_name: str, root: Path = Path("runs"), now: datetime | None = None) -> Path:

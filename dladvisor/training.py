@@ -56,7 +56,14 @@ from dladvisor.models.image_schema import ImageSchema
 from dladvisor.models.schema import TableSchema
 from dladvisor.models.sequence_schema import SequenceSchema
 from dladvisor.recommender import Profile, Recommendation, profile_dataset, recommend
-from dladvisor.rundir import SessionClock, check_new_run_dir, default_run_dir, time_spent
+from dladvisor.rundir import (
+    TENSORBOARD_DIR,
+    SessionClock,
+    check_new_run_dir,
+    default_run_dir,
+    tensorboard_command,
+    time_spent,
+)
 from dladvisor.tuning import (
     Deadline,
     ProgressReporter,
@@ -315,7 +322,9 @@ def train(
         raise ConfigError("give the data to train on (PATH), or --resume RUN_DIR to continue a run")
     deadline = deadline or Deadline(settings.time_budget_s)
 
-    profile, recommendation, technique, task = _prepare(path, target, settings, read_options)
+    profile, recommendation, technique, task = _prepare(
+        path, target, settings, read_options, reporter
+    )
     if resume is None:
         run_dir = Path(out) if out is not None else default_run_dir(profile.name)
         _create_run_dir(
@@ -354,7 +363,13 @@ def train(
         _set_global_precision(precision_before)
 
 
-def _prepare(path, target, settings: TrainSettings, read_options: ReadOptions | None):
+def _prepare(
+    path,
+    target,
+    settings: TrainSettings,
+    read_options: ReadOptions | None,
+    reporter: ProgressReporter | None = None,
+):
     """Read, profile and split the data; choose the technique: ``(profile,
     recommendation, technique, task)``. Deterministic for a seed, so that a worker
     process prepares exactly the chief's split and search space."""
@@ -362,8 +377,9 @@ def _prepare(path, target, settings: TrainSettings, read_options: ReadOptions | 
     binary_task = BINARY_TASK_ALIASES.get(settings.task)
     parse_gpus(settings.gpus)  # a malformed option fails before anything is read
     choose_precision(settings.precision, ())
-    dataset = read(path, read_options)
-    profile = profile_dataset(dataset, target=target)
+    with (reporter or ProgressReporter(quiet=True)).reading(path):
+        dataset = read(path, read_options)
+        profile = profile_dataset(dataset, target=target)
     if image_task is not None and not isinstance(dataset, ImageDataset):
         raise ConfigError(
             f"--task {settings.task}: it works on images; {dataset.path} holds "
@@ -498,7 +514,9 @@ def work_for_chief(
     options = ReadOptions(**request["read_options"]) if request.get("read_options") else None
     ends = cluster.get("deadline_unix")
     deadline = Deadline(max(0.001, ends - time.time()) if ends is not None else None)
-    profile, recommendation, technique, task = _prepare(data, request["target"], settings, options)
+    profile, recommendation, technique, task = _prepare(
+        data, request["target"], settings, options, reporter
+    )
 
     import_tensorflow()
     from dladvisor.tuning.devices import setup_devices
@@ -1847,6 +1865,7 @@ def _fit_and_export(
             reporter=reporter,
             seed=settings.seed,
             distribution_strategy=strategy,
+            log_dir=run_dir / TENSORBOARD_DIR / "final",
         )
         if deadline.expired():
             notes.append(
@@ -2141,6 +2160,9 @@ def result_dict(
         "split": split,
         "devices": result.devices,
     }
+    command = tensorboard_command(result.run_dir)
+    if command is not None:
+        data["tensorboard"] = command
     return to_jsonable(data)
 
 

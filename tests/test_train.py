@@ -71,6 +71,29 @@ def test_train_writes_a_complete_run(trained_run):
     assert "## Test scores" in report and "Leaderboard" in report and "Why MLP" in report
 
 
+def test_every_trial_logs_for_tensorboard_and_keeps_its_history(trained_run):
+    from dladvisor.tuning.search import _trial_facts
+
+    results = json.loads((trained_run / "results.json").read_text())
+    facts = _trial_facts(trained_run / "tuning", {})
+    trained = [r["trial_id"] for r in results["leaderboard"] if r["epochs"]]
+    assert trained and set(trained) <= set(facts)
+    for trial_id in trained:
+        logs = trained_run / "tensorboard" / f"trial_{trial_id}"
+        assert list(logs.glob("events.out.tfevents.*"))  # the hyperparameters
+        assert list((logs / "train").glob("events.out.tfevents.*"))
+        assert list((logs / "validation").glob("events.out.tfevents.*"))
+        history = facts[trial_id]["history"]
+        assert {"loss", "val_loss", "val_accuracy"} <= set(history)
+        assert len({len(values) for values in history.values()}) == 1  # one value an epoch
+        assert 1 <= len(history["val_loss"]) <= facts[trial_id]["epochs"]
+        assert all(v is None or isinstance(v, float) for v in history["val_loss"])
+    assert list((trained_run / "tensorboard" / "final" / "train").glob("events.out.tfevents.*"))
+    command = f"tensorboard --logdir {trained_run / 'tensorboard'}"
+    assert results["tensorboard"] == command
+    assert f"`{command}`" in (trained_run / "report.md").read_text()
+
+
 def test_predict_cli_writes_classes_and_probabilities(trained_run, tmp_path, cli):
     out = tmp_path / "preds.csv"
     code, stdout, err = cli("predict", trained_run, PENGUINS, "--out", out)

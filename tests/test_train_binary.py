@@ -149,6 +149,7 @@ def test_monitor_scores_rows_by_free_energy_against_an_isolation_forest(tmp_path
     metadata = json.loads((run_dir / "metadata.json").read_text())
     assert metadata["schema"]["alarm_threshold"] is not None
     assert metadata["schema"]["label"] == "anomaly"
+    assert list((run_dir / "tensorboard").glob("trial_*/train/events.out.tfevents.*"))
 
     out = tmp_path / "scores.csv"
     code, stdout, stderr = cli("predict", run_dir, data, "--out", out)

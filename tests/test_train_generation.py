@@ -42,6 +42,9 @@ def test_an_unlabelled_folder_trains_a_gan_that_generates(tmp_path, cli):
     assert np.isfinite(results["metrics"]["frechet_distance"])
     assert (run_dir / "generated.png").is_file()
     assert "generated.png" in (run_dir / "report.md").read_text()
+    # A model with its own train_step logs for TensorBoard like any other.
+    assert list((run_dir / "tensorboard").glob("trial_*/train/events.out.tfevents.*"))
+    assert results["tensorboard"].startswith("tensorboard --logdir ")
 
     model = dladvisor.load(run_dir)
     images = model.generate(5, seed=1)

@@ -68,6 +68,8 @@ def test_parallel_trials_run_one_search_in_two_worker_processes(tmp_path, cli):
     assert results["devices"]["mode"].startswith("trial parallel: 2 worker process(es)")
     logs = sorted(p.name for p in (run_dir / "tuning" / "workers").iterdir())
     assert logs == ["worker-1.log", "worker-2.log"]
+    # The trials the worker processes ran log for TensorBoard in the run directory too.
+    assert len(list((run_dir / "tensorboard").glob("trial_*/train/events.out.tfevents.*"))) == 4
     assert "trial parallel" in (run_dir / "report.md").read_text()
     assert (run_dir / "model.keras").exists()
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from dladvisor.recommender.profile import Profile
 from dladvisor.report.escape import for_markdown, for_terminal
 from dladvisor.report.text import recommendation_markdown
+from dladvisor.rundir import tensorboard_command
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from dladvisor.recommender.recommendation import Recommendation
@@ -95,6 +96,7 @@ def training_markdown(
         f"- **Technique:** {result.technique} for {result.task}",
         f"- **Search:** {tuning.trials_run} trial(s), stopped by {tuning.stopped_by}, best "
         f"{tuning.objective} {_number(tuning.best_score)}",
+        *_tensorboard_markdown(result),
         f"- **Wall time:** {result.seconds:.0f} s",
         f"- **Devices:** {e(_devices_line(result.devices))}",
         "",
@@ -136,6 +138,15 @@ def training_markdown(
         out += [f"- {e(n)}" for n in result.notes]
     out += ["", recommendation_markdown(profile, recommendation)]
     return "\n".join(out)
+
+
+def _tensorboard_markdown(result: "TrainResult") -> list[str]:
+    """The line that says how to see the trials' learning curves in TensorBoard."""
+    command = tensorboard_command(result.run_dir)
+    if command is None:
+        return []
+    shown = f"`{command}`" if "`" not in command else for_markdown(command)
+    return [f"- **TensorBoard:** every trial's learning curves and hyperparameters: {shown}"]
 
 
 def _class_counts_markdown(profile: Profile) -> list[str]:

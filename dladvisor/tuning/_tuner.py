@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import json
 import math
+import os
 import threading
 import time
 import zlib
@@ -21,6 +22,7 @@ import keras_tuner
 import numpy as np
 from keras_tuner.engine import trial as trial_module
 
+from dladvisor.rundir import TENSORBOARD_DIR
 from dladvisor.tuning.budget import Deadline
 from dladvisor.tuning.parallel import trial_number
 from dladvisor.tuning.progress import ProgressReporter
@@ -47,6 +49,9 @@ class TrialMonitor(keras.callbacks.Callback):
     reconstruction error) stops training too, and
     ``nan_at`` says where (the trial then fails with that reason: nothing after it is
     worth training).
+
+    ``history`` holds every epoch's logged metrics, ``{name: [value per epoch]}``,
+    rounded to 6 significant digits, NaN and infinities as None.
 
     Args:
         deadline: when to stop.
@@ -76,6 +81,7 @@ class TrialMonitor(keras.callbacks.Callback):
         self.best_epoch: int | None = None
         self.last_epoch: int | None = None
         self.nan_at: tuple[int, str] | None = None
+        self.history: dict[str, list[float | None]] = {}
         self._epoch = 0
 
     def _check_deadline(self) -> None:
@@ -97,6 +103,7 @@ class TrialMonitor(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
         self.last_epoch = epoch + 1
+        self._record(logs)
         if self.objective is not None and self.objective.name in logs:
             value = float(logs[self.objective.name])
             if not math.isnan(value) and (
@@ -106,6 +113,18 @@ class TrialMonitor(keras.callbacks.Callback):
         if self.reporter is not None:
             self.reporter.epoch_ended(epoch + 1, self.epochs, logs, fold=self.fold)
         self._check_deadline()
+
+    def _record(self, logs) -> None:
+        """Append this epoch's logged numbers to :attr:`history` (a metric that first
+        appears late is padded with None for the epochs before)."""
+        done = max((len(values) for values in self.history.values()), default=0)
+        for name, value in logs.items():
+            number = _history_value(value)
+            if number is _NOT_A_NUMBER:
+                continue
+            self.history.setdefault(str(name), [None] * done).append(number)
+        for values in self.history.values():
+            values.extend([None] * (done + 1 - len(values)))
 
 
 class DladvisorTuner(keras_tuner.Tuner):
@@ -208,7 +227,7 @@ class DladvisorTuner(keras_tuner.Tuner):
                 target=self._beat, args=(trial.trial_id, self._beating), daemon=True
             ).start()
         if self.reporter is not None:
-            self.reporter.trial_started(info["number"])
+            self.reporter.trial_started(info["number"], trial_values(trial.hyperparameters))
 
     def _beat(self, trial_id: str, stop: threading.Event) -> None:
         while not stop.wait(self.heartbeat):
@@ -313,7 +332,10 @@ class DladvisorTuner(keras_tuner.Tuner):
         monitor,
         extra,
         initial_epoch=0,
+        log=False,
     ):
+        if log:
+            extra = [*extra, *tensorboard_callbacks(self._log_dir(trial), trial)]
         early_stopping = keras.callbacks.EarlyStopping(
             monitor=self.oracle.objective.name,
             mode=self.oracle.objective.direction,
@@ -338,6 +360,10 @@ class DladvisorTuner(keras_tuner.Tuner):
         # preprocessing) must be made in its scope too.
         with keras_tuner.engine.tuner.maybe_distribute(self.distribution_strategy):
             return self.hypermodel.fit(trial.hyperparameters, model, x, y, **kwargs)
+
+    def _log_dir(self, trial) -> str:
+        """Where the trial's TensorBoard logs go: ``<directory>/tensorboard/trial_<id>``."""
+        return os.path.join(self.directory, TENSORBOARD_DIR, f"trial_{trial.trial_id}")
 
     def _fit_once(self, trial, x, y, validation_data, epochs, class_weight, info):
         hp = trial.hyperparameters
@@ -375,7 +401,9 @@ class DladvisorTuner(keras_tuner.Tuner):
             monitor,
             [checkpoint],
             initial_epoch,
+            log=True,
         )
+        info["history"] = monitor.history
         _fail_on_nan(monitor)
         # Needed to reload the checkpoint into a model that is not built until called.
         with open(self._get_build_config_fname(trial.trial_id), "w", encoding="utf-8") as file:
@@ -412,7 +440,11 @@ class DladvisorTuner(keras_tuner.Tuner):
                 class_weight,
                 monitor,
                 [],
+                # The first fold stands for the trial in TensorBoard and its history.
+                log=number == 1,
             )
+            if number == 1:
+                info["history"] = monitor.history
             _fail_on_nan(monitor)
             if monitor.best_value is None:
                 raise ValueError(
@@ -433,6 +465,69 @@ class DladvisorTuner(keras_tuner.Tuner):
             fold_scores=[float(s) for s in scores],
         )
         return {self.oracle.objective.name: float(np.mean(scores))}
+
+
+_NOT_A_NUMBER = object()
+
+
+def _history_value(value):
+    """A logged value as a float of 6 significant digits, None for NaN or an infinity,
+    or ``_NOT_A_NUMBER`` for what is no number (a tensor of several values, text)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return _NOT_A_NUMBER
+    if not math.isfinite(number):
+        return None
+    return float(f"{number:.6g}")
+
+
+class EpochTensorBoard(keras.callbacks.TensorBoard):
+    """Keras' TensorBoard callback writing once per epoch, with nothing to do per batch.
+
+    With ``update_freq="epoch"`` Keras still calls ``summary.scalar`` for every metric of
+    every batch (to a writer that is not there); this skips those calls, which are most
+    of the callback's cost on small batches.
+    """
+
+    def __init__(self, log_dir: str):
+        super().__init__(
+            log_dir=log_dir,
+            histogram_freq=0,
+            write_graph=False,
+            update_freq="epoch",
+            profile_batch=0,
+        )
+
+    def on_train_batch_begin(self, batch, logs=None):
+        pass
+
+    def on_train_batch_end(self, batch, logs=None):
+        pass
+
+    def on_test_batch_begin(self, batch, logs=None):
+        pass
+
+
+def tensorboard_callbacks(log_dir: str, trial=None) -> list:
+    """The callbacks that log a fit for TensorBoard into ``log_dir``: the epoch metrics,
+    and the trial's hyperparameters for TensorBoard's HParams tab (when ``trial`` is
+    given)."""
+    callbacks = [EpochTensorBoard(log_dir)]
+    if trial is not None:
+        from tensorboard.plugins.hparams import api as hparams_api
+
+        hparams = {
+            name: value if isinstance(value, (bool, int, float, str)) else str(value)
+            for name, value in trial_values(trial.hyperparameters).items()
+        }
+        callbacks.append(hparams_api.KerasCallback(log_dir, hparams, trial_id=trial.trial_id))
+    return callbacks
+
+
+def trial_values(hp) -> dict[str, Any]:
+    """A trial's hyperparameter values without Hyperband's bookkeeping."""
+    return {k: v for k, v in hp.values.items() if k not in HYPERBAND_KEYS}
 
 
 def _fail_on_nan(monitor: TrialMonitor) -> None:

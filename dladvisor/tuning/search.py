@@ -298,18 +298,23 @@ def tune(
                 if scores
                 else None
             ),
+            done=len(kept),
         )
     server = None
-    if chief is not None:
-        # The oracle's state and this tuner's file, so that --resume finds the project
-        # even before a worker ends a trial (keras-tuner's own chief does the same).
-        tuner.save()
-        server = ChiefServer(
-            oracle, chief, deadline=deadline, reporter=reporter, directory=project_dir
-        )
-        server.run()
-    else:
-        _search(tuner, x_train, y_train, validation_data, config, class_weight, folds)
+    try:
+        if chief is not None:
+            # The oracle's state and this tuner's file, so that --resume finds the project
+            # even before a worker ends a trial (keras-tuner's own chief does the same).
+            tuner.save()
+            server = ChiefServer(
+                oracle, chief, deadline=deadline, reporter=reporter, directory=project_dir
+            )
+            server.run()
+        else:
+            _search(tuner, x_train, y_train, validation_data, config, class_weight, folds)
+    finally:
+        if reporter is not None:
+            reporter.close()  # the progress bars, on a terminal
     records = _records(tuner)
     leaderboard = tuple(_rank(records, kt_objective.direction))
     leaderboard_path = project_dir / "leaderboard.csv"
@@ -428,6 +433,9 @@ def work(
                     f"{role.tuner_id}: the chief stopped answering ({exc.code().name}); "
                     "the search is over for this worker"
                 )
+        finally:
+            if reporter is not None:
+                reporter.close()
     if reporter is not None:
         reporter.message(f"{role.tuner_id}: no trial left; ran {tuner.trials_started}")
     return tuner.trials_started
@@ -503,6 +511,7 @@ def retrain(
     reporter: ProgressReporter | None = None,
     seed: int = 0,
     distribution_strategy=None,
+    log_dir: str | os.PathLike | None = None,
 ):
     """Build the configuration ``hyperparameters`` afresh and fit it for ``epochs``.
 
@@ -524,6 +533,7 @@ def retrain(
         reporter: progress sink; None reports nothing.
         seed: weight-initialisation seed.
         distribution_strategy: as for :func:`tune` (the batch size scaled alike).
+        log_dir: a folder to write TensorBoard logs of the fit into, or None.
 
     Returns:
         The trained ``keras.Model``.
@@ -531,7 +541,7 @@ def retrain(
     import keras
     import keras_tuner
 
-    from dladvisor.tuning._tuner import HYPERBAND_KEYS, TrialMonitor
+    from dladvisor.tuning._tuner import HYPERBAND_KEYS, TrialMonitor, tensorboard_callbacks
 
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ConfigError(
@@ -546,10 +556,11 @@ def retrain(
     with _scope(distribution_strategy):
         model = hypermodel.build(hp)
     monitor = TrialMonitor(deadline or Deadline(None), None, epochs, reporter)
+    logs = tensorboard_callbacks(str(log_dir)) if log_dir is not None else []
     kwargs = {
         "validation_data": validation_data,
         "epochs": epochs,
-        "callbacks": [monitor],
+        "callbacks": [monitor, *logs],
         "verbose": 0,
         **replica_batch(hp, distribution_strategy),
     }
@@ -557,8 +568,12 @@ def retrain(
         kwargs["class_weight"] = class_weight
     if reporter is not None:
         reporter.message(f"retraining the best configuration for {epochs} epoch(s)")
-    with _scope(distribution_strategy):
-        hypermodel.fit(hp, model, x, y, **kwargs)
+    try:
+        with _scope(distribution_strategy):
+            hypermodel.fit(hp, model, x, y, **kwargs)
+    finally:
+        if reporter is not None:
+            reporter.close()  # the epoch bar, on a terminal
     if reporter is not None and monitor.budget_stopped:
         reporter.message(
             f"retraining stopped by the time budget after {monitor.last_epoch or 0} of {epochs} epoch(s)"
