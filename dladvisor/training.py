@@ -56,14 +56,7 @@ from dladvisor.models.image_schema import ImageSchema
 from dladvisor.models.schema import TableSchema
 from dladvisor.models.sequence_schema import SequenceSchema
 from dladvisor.recommender import Profile, Recommendation, profile_dataset, recommend
-from dladvisor.rundir import (
-    TENSORBOARD_DIR,
-    SessionClock,
-    check_new_run_dir,
-    default_run_dir,
-    tensorboard_command,
-    time_spent,
-)
+from dladvisor.rundir import SessionClock, check_new_run_dir, default_run_dir, time_spent
 from dladvisor.tuning import (
     Deadline,
     ProgressReporter,
@@ -1770,6 +1763,7 @@ def _fit_and_export(
     import_tensorflow()
     from dladvisor.export import save_model_run
     from dladvisor.report.training import training_markdown
+    from dladvisor.rundir import TENSORBOARD_DIR
     from dladvisor.tuning import retrain, trial_model, tune
     from dladvisor.tuning.devices import setup_devices
     from dladvisor.tuning.metrics import compare
@@ -2160,6 +2154,8 @@ def result_dict(
         "split": split,
         "devices": result.devices,
     }
+    from dladvisor.rundir import tensorboard_command
+
     command = tensorboard_command(result.run_dir)
     if command is not None:
         data["tensorboard"] = command
