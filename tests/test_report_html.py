@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import html
 import json
+import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -136,6 +137,49 @@ def test_runs_lists_the_training_run(trained_run, cli):
     assert "penguins" in line and "mlp" in line and "classification" in line
     assert "complete" in line and str(trained_run) in line
     assert any(f"{m} {v:.4f}" in line for m, v in results["metrics"].items())
+
+
+@pytest.mark.slow
+def test_page_shows_what_the_run_files_hold(trained_run, tmp_path, cli):
+    """Per-epoch histories in the tuner's state, a figure and TensorBoard logs appear
+    in the rebuilt page."""
+    from PIL import Image
+
+    run_dir = tmp_path / "penguins"
+    shutil.copytree(trained_run, run_dir)
+    (state_file,) = [
+        path
+        for path in (run_dir / "tuning").glob("*.json")
+        if "dladvisor_trial_info" in json.loads(path.read_text())
+    ]
+    state = json.loads(state_file.read_text())
+    for info in state["dladvisor_trial_info"].values():
+        info["history"] = {"loss": [1.0, 0.7], "val_loss": [1.1, 0.8]}
+    state_file.write_text(json.dumps(state))
+    Image.new("RGB", (40, 20), (200, 30, 30)).save(run_dir / "forecast.png")
+    (run_dir / "tensorboard").mkdir()
+    code, _, err = cli("report", run_dir)
+    assert code == 0, err
+    text, page = _page(run_dir)
+    _self_contained(text, page)
+    assert "per-epoch validation and training curves" in text
+    assert "Learning curves: not drawn" not in text
+    assert "Forecasts of the test part" in text
+    assert "tensorboard --logdir penguins/tensorboard" in text
+
+
+@pytest.mark.slow
+def test_incomplete_run_page_and_listing(trained_run, tmp_path, cli):
+    run_dir = tmp_path / "penguins"
+    shutil.copytree(trained_run, run_dir)
+    (run_dir / "results.json").unlink()  # written last: a run stopped before it ends
+    code, _, err = cli("report", run_dir)
+    assert code == 0, err
+    text, page = _page(run_dir)
+    assert page.sections == list(SECTION_IDS)
+    assert "This run is incomplete" in text and "dladvisor train --resume penguins" in text
+    code, out, _ = cli("runs", tmp_path)
+    assert code == 0 and out.splitlines()[1].rstrip().split()[-2] == "incomplete"
 
 
 def test_report_refuses_a_folder_that_is_not_a_run(tmp_path, cli):

@@ -71,12 +71,12 @@ def score_over_trials_png(trials: Sequence[tuple[int, float, int]], objective: s
 
 
 def _curve_metrics(histories: Sequence[Mapping[str, Sequence[float]]], objective: str) -> list:
-    """The validation metrics to draw (the objective first, then val_loss), at most 2."""
+    """The metrics to draw, at most 2: the objective, val_loss, then other validation
+    metrics (or, without any, a training metric)."""
     names = set().union(*(h.keys() for h in histories))
-    chosen = [m for m in (objective, "val_loss") if m in names]
-    if not chosen:
-        chosen = sorted(m for m in names if m.startswith("val_"))[:1] or sorted(names)[:1]
-    return list(dict.fromkeys(chosen))[:2]
+    validation = sorted(m for m in names if m.startswith("val_"))
+    chosen = [m for m in (objective, "val_loss", *validation) if m in names]
+    return list(dict.fromkeys(chosen))[:2] or sorted(names)[:1]
 
 
 def learning_curves_png(
@@ -96,6 +96,8 @@ def learning_curves_png(
     if not metrics:
         return None
     plt = _pyplot()
+    from matplotlib.ticker import MaxNLocator
+
     figure, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.2), squeeze=False)
     for axis, metric in zip(axes[0], metrics):
         training = metric[4:] if metric.startswith("val_") else None
@@ -112,6 +114,7 @@ def learning_curves_png(
                         label=f"{label}{suffix}",
                         marker="." if len(values) < 30 else None,
                     )
+        axis.xaxis.set_major_locator(MaxNLocator(integer=True))
         axis.set_xlabel("epoch")
         axis.set_ylabel(metric)
         axis.set_title(metric)
