@@ -5,8 +5,10 @@ report.html in headless Chromium 1280 px wide, and save docs/report.png.
     apt-get install chromium          # or set DLADVISOR_CHROMIUM to a Chromium executable
     python scripts/readme_screenshot.py [--budget 1m] [--out docs/report.png]
 
-The PNG is the top of the page (as much as fits in --max-kb, by default 300 kB, at most
---max-height pixels tall), in 256 colours: a picture of a real run, not a drawing.
+The PNG is the whole page in 256 colours, or its top where the whole would be taller than
+--max-height pixels (default 8000) or larger than --max-kb (default 300 kB; the penguins'
+page is about 6,000 px and 270 kB); --max-height 900 keeps the first screen only. A picture
+of a real run, not a drawing.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--budget", default="1m", help="--time-budget of the run (default 1m)")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "report.png")
-    parser.add_argument("--max-height", type=int, default=2400, help="pixels (default 2400)")
+    parser.add_argument("--max-height", type=int, default=8000, help="pixels (default 8000)")
     parser.add_argument("--max-kb", type=int, default=300, help="kB (default 300)")
     args = parser.parse_args()
 
