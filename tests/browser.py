@@ -115,6 +115,7 @@ class Browser:
             page = context.new_page()
             page.set_default_timeout(timeout_s * 1000)
             page.on("request", lambda request: requests.append(request.url))
+            page.on("websocket", lambda socket: requests.append(socket.url))
             page.on("console", lambda message: _console(message, errors, warnings))
             page.on("pageerror", lambda error: errors.append(f"uncaught: {error}"))
             page.on("requestfailed", lambda r: errors.append(f"failed to load {r.url}"))
@@ -131,6 +132,10 @@ class Browser:
             )
             found = page.eval_on_selector_all(
                 "section[id]", "all => all.map(s => [s.id, s.innerText.trim().length])"
+            )
+            # Connections opened without a request: preconnect and dns-prefetch hints.
+            requests += page.eval_on_selector_all(
+                "link[rel~=preconnect], link[rel~=dns-prefetch]", "all => all.map(l => l.href)"
             )
             title = page.title()
             shot = None

@@ -77,6 +77,12 @@ def test_an_image_from_the_web_is_caught_and_never_fetched(browser, tmp_path):
     assert visit.requests == ["https://example.com/x.png"]
 
 
+def test_a_connection_hint_is_caught(browser, tmp_path):
+    hint = '<link rel="preconnect" href="https://fonts.example.com">'
+    visit = browser.open(_page(tmp_path, "hint.html", SIX_SECTIONS, head=hint))
+    assert visit.requests == ["https://fonts.example.com/"]
+
+
 def test_a_stylesheet_beside_the_page_is_caught(browser, tmp_path):
     # Not self-contained either: the page needs a second file when mailed.
     (tmp_path / "style.css").write_text("body { color: black; }")
