@@ -16,8 +16,8 @@ is also checked for every section, no network request and no console error.
     python benchmarks/report_render.py --run-dir runs/wide  # keep the run there (trained
                                                             # if absent, else measured)
 
-The training takes most of the time (a run of 2 trials took about 2 minutes on 2 cores;
-50 take longer).
+The training takes most of the time: about 10 minutes on 2 cores, of which the page
+loads take seconds.
 
 Machine sharing: run it on an otherwise idle machine.
 """
