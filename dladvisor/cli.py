@@ -187,7 +187,7 @@ def recommend(path, target, out, encoding, delimiter, threshold, task, quiet, ve
     recommendation = recommend_technique(result, task=task)
     run_dir = write_recommendation_run(_run_dir(out, result), result, recommendation)
     click.echo(recommendation_summary(result, recommendation))
-    click.echo(f"\nwritten: {run_dir}/recommendation.md (and .json, profile.json)")
+    click.echo(f"\nwritten: {run_dir}/recommendation.md (and .json, profile.json, report.html)")
 
 
 @cli.command()
@@ -523,7 +523,7 @@ def train(
     )
     click.echo(training_summary(result))
     click.echo(
-        f"\nwritten: {result.run_dir}/ (model.keras, report.md, results.json, leaderboard.csv)"
+        f"\nwritten: {result.run_dir}/ (model.keras, report.html, report.md, results.json, leaderboard.csv)"
     )
 
 
@@ -887,6 +887,56 @@ def _write_restored(trained, data: Path, masks: Path | None, out: Path | None) -
     what = "filled the holes of" if schema.task == "inpainting" else f"upscaled x{schema.scale}"
     click.echo(f"{what} {len(restored):,} image(s) with {trained.metadata.get('technique')}")
     click.echo(f"written: {target}/")
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option("--open", "open_page", is_flag=True, help="Open the page in the web browser.")
+def report(run_dir, open_page):
+    """Rebuild RUN_DIR/report.html from the run's files.
+
+    The page (data profile, recommendation, search, results, model card, environment)
+    is self-contained: it loads nothing from the network, and can be mailed or opened
+    offline. Rebuilding an unchanged run gives the same page, byte for byte.
+
+    \b
+    Examples:
+      dladvisor report runs/penguins-20261125-120000
+      dladvisor report runs/penguins-20261125-120000 --open
+    """
+    from dladvisor.report.escape import for_terminal
+    from dladvisor.report.html import write_html_report
+
+    page = write_html_report(run_dir)
+    click.echo(f"written: {for_terminal(page)}")
+    if open_page:
+        import webbrowser
+
+        webbrowser.open(page.resolve().as_uri())
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(path_type=Path), default=Path("runs"), required=False)
+def runs(folder):
+    """List the runs under FOLDER (default runs/), oldest first.
+
+    One line per run directory: when it began (UTC), the data, the technique (trained,
+    or recommended), the task, the test score on the compared metric and the
+    baseline's, the time spent, and whether it is complete.
+
+    \b
+    Examples:
+      dladvisor runs
+      dladvisor runs experiments/
+    """
+    from dladvisor.report.escape import for_terminal
+    from dladvisor.report.runs import find_runs, runs_table
+
+    found = find_runs(folder)
+    if not found:
+        click.echo(f"no runs under {for_terminal(folder)}")
+        return
+    click.echo(runs_table(found))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -110,6 +110,12 @@ class RunDirectory:
             ) from exc
         return self
 
+    @property
+    def staging(self) -> Path:
+        """The hidden folder the files are written into until the run is complete."""
+        assert self._tmp is not None, "use RunDirectory as a context manager"
+        return self._tmp
+
     def write_text(self, name: str, text: str) -> Path:
         """Write ``text`` (UTF-8) as ``name`` inside the run; returns the final path."""
         assert self._tmp is not None, "use RunDirectory as a context manager"

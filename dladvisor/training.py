@@ -14,6 +14,8 @@ exports everything into the run directory::
     metadata.json       versions, schema, hyperparameters, metrics
     results.json        test scores of the model and the baseline, and the verdict
     report.md           all of it for people
+    report.html         all of it as one self-contained page (plots inlined)
+    test_predictions.npz  a regression's true and predicted test values (residual plot)
     samples.png         a few images per class (image data)
     tuning/             keras-tuner's state (what --resume continues)
 
@@ -56,6 +58,7 @@ from dladvisor.models.image_schema import ImageSchema
 from dladvisor.models.schema import TableSchema
 from dladvisor.models.sequence_schema import SequenceSchema
 from dladvisor.recommender import Profile, Recommendation, profile_dataset, recommend
+from dladvisor.report.html import TEST_PREDICTIONS_FILE
 from dladvisor.rundir import SessionClock, check_new_run_dir, default_run_dir, time_spent
 from dladvisor.tuning import (
     Deadline,
@@ -745,6 +748,8 @@ class _RowTask(_RandomSplitTask):
         classes = self.schema.target.classes
         metrics = score(self.kind, y_test, predictions, classes)
         matrix = confusion(y_test, predictions, classes) if self.classification else None
+        if self.kind == "regression":  # for the report's residual plot
+            self.test_predictions = (y_test, predictions)
         return metrics, matrix
 
 
@@ -1895,6 +1900,8 @@ def _fit_and_export(
         },
     )
     extras = task.write_extras(run_dir, model, hyperparameters)
+    if getattr(task, "test_predictions", None) is not None:
+        write_test_predictions(run_dir / TEST_PREDICTIONS_FILE, *task.test_predictions)
     classes = task.schema.target.classes if matrix else ()
     result = TrainResult(
         run_dir=run_dir,
@@ -1914,11 +1921,38 @@ def _fit_and_export(
         devices=device_record,
     )
     write_text_atomically(run_dir / "report.md", training_markdown(profile, recommendation, result))
-    write_text_atomically(
-        run_dir / "results.json",
-        json.dumps(result_dict(result, settings, task.split_summary()), indent=2, allow_nan=False),
-    )
+    results = result_dict(result, settings, task.split_summary())
+    _write_html(run_dir, results, reporter)
+    write_text_atomically(run_dir / "results.json", json.dumps(results, indent=2, allow_nan=False))
     return result
+
+
+def write_test_predictions(path: Path, true: np.ndarray, predicted: np.ndarray) -> Path:
+    """Save a regression's true and predicted test values (``true``, ``predicted``: one
+    float per example) for the report's residual plot."""
+    from dladvisor._files import write_atomically
+
+    true = np.asarray(true, dtype=np.float64).reshape(len(true), -1)
+    predicted = np.asarray(predicted, dtype=np.float64).reshape(len(predicted), -1)
+
+    def save(tmp: Path) -> None:
+        with open(tmp, "wb") as handle:
+            np.savez_compressed(handle, true=true[:, 0], predicted=predicted[:, 0])
+
+    return write_atomically(path, save)
+
+
+def _write_html(run_dir: Path, results: dict[str, Any], reporter: ProgressReporter) -> None:
+    """Write report.html; a failure to draw it costs the page, not the trained run."""
+    from dladvisor.report.html import write_html_report
+
+    try:
+        write_html_report(run_dir, results=results)
+    except Exception as exc:  # noqa: BLE001 - the model and scores are worth keeping
+        reporter.message(
+            f"report.html not written ({type(exc).__name__}: {exc}); rebuild it with "
+            f"`dladvisor report {run_dir}`"
+        )
 
 
 @dataclass

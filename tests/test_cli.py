@@ -62,6 +62,7 @@ def test_recommend_on_the_bundled_example(workdir, cli):
         "profile.json",
         "recommendation.json",
         "recommendation.md",
+        "report.html",
     ]
     recommendation = json.loads((run_dir / "recommendation.json").read_text())
     assert recommendation["ranking"][0]["technique"] == "mlp"
@@ -218,6 +219,8 @@ def test_hostile_column_names_are_escaped_everywhere(tmp_path, workdir, cli):
     run_dir = next((workdir / "runs").iterdir())
     markdown = (run_dir / "recommendation.md").read_text()
     assert "<script>" not in markdown and "\x1b" not in markdown and "&lt;script&gt;" in markdown
+    page = (run_dir / "report.html").read_text()
+    assert "<script>alert" not in page and "\x1b" not in page and "&lt;script&gt;alert" in page
     profile = json.loads((run_dir / "profile.json").read_text())
     assert profile["table"]["column_profiles"][0]["name"] == hostile
     assert "\x1b" not in (run_dir / "profile.json").read_text()

@@ -40,9 +40,14 @@ def write_profile_run(run_dir: Path, profile: Profile) -> Path:
 def write_recommendation_run(
     run_dir: Path, profile: Profile, recommendation: "Recommendation"
 ) -> Path:
-    """Write ``profile.json``, ``recommendation.json`` and ``recommendation.md``."""
+    """Write ``profile.json``, ``recommendation.json``, ``recommendation.md`` and
+    ``report.html`` (the page, built from the files before it)."""
+    from dladvisor.report.html import HTML_FILE, render_html_report
+
     with RunDirectory(run_dir) as run:
         run.write_text("profile.json", profile.to_json() + "\n")
         run.write_text("recommendation.json", recommendation.to_json() + "\n")
         run.write_text("recommendation.md", recommendation_markdown(profile, recommendation))
+        page = render_html_report(run.staging, name=run.path.resolve().name)
+        run.write_text(HTML_FILE, page)
     return run.path
