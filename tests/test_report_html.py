@@ -157,7 +157,7 @@ def test_page_shows_what_the_run_files_hold(trained_run, tmp_path, cli):
         info["history"] = {"loss": [1.0, 0.7], "val_loss": [1.1, 0.8]}
     state_file.write_text(json.dumps(state))
     Image.new("RGB", (40, 20), (200, 30, 30)).save(run_dir / "forecast.png")
-    (run_dir / "tensorboard").mkdir()
+    (run_dir / "tensorboard").mkdir(exist_ok=True)  # training writes it too
     code, _, err = cli("report", run_dir)
     assert code == 0, err
     text, page = _page(run_dir)
