@@ -13,7 +13,7 @@ import keras_tuner
 import numpy as np
 
 from dladvisor.tuning import ProgressReporter, TuningConfig
-from dladvisor.tuning.parallel import WorkerRole, parse_address
+from dladvisor.tuning.parallel import WorkerRole, heartbeat_seconds, parse_address
 from dladvisor.tuning.search import work
 
 
@@ -72,5 +72,8 @@ if __name__ == "__main__":
         directory=directory,
         role=WorkerRole(parse_address(address), tuner_id),
         reporter=ProgressReporter(),
+        # As dladvisor's workers do: several heartbeats within the chief's timeout
+        # (the test's is a few seconds), however slow a loaded machine makes a trial.
+        heartbeat=heartbeat_seconds(4.0),
     )
     print(f"ran {ran} trial(s)", file=sys.stderr)

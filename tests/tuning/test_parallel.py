@@ -102,10 +102,10 @@ def test_a_silent_worker_loses_its_trial_after_the_timeout(tmp_path):
     def pause_worker_1():
         pid = wait_for(tmp_path / "worker-1.pid")
         os.kill(pid, signal.SIGSTOP)
-        time.sleep(6)
+        time.sleep(10)
         os.kill(pid, signal.SIGCONT)
 
-    outcome = search(tmp_path, sleep=0.05, during=pause_worker_1, worker_timeout=3.0)
+    outcome = search(tmp_path, sleep=0.05, during=pause_worker_1, worker_timeout=4.0)
     records = outcome.leaderboard
     assert len({r.trial_id for r in records}) == len(records) == CONFIG.max_trials
     failed = [r for r in records if r.status == "FAILED"]
