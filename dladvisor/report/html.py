@@ -227,18 +227,18 @@ def _duration(seconds: float | None) -> str:
 
 
 def _profile_part(profile, run_dir: Path) -> dict[str, Any]:
-    from dladvisor.report.text import _binary_line, _kind_line, _shape_line, _target_line
+    from dladvisor.report.text import (
+        _binary_line,
+        _kind_line,
+        _shape_line,
+        _target_line,
+        column_flags,
+    )
 
     columns = []
     if profile.table is not None:
         for col in profile.table.column_profiles:
-            notes = []
-            if col.constant:
-                notes.append("constant")
-            if col.high_cardinality:
-                notes.append("high cardinality")
-            if col.binary:
-                notes.append("0/1")
+            notes = column_flags(col)
             if col.mean_tokens is not None and col.semantic_type == "text":
                 notes.append(f"{col.mean_tokens:.1f} words on average")
             columns.append(

@@ -129,6 +129,18 @@ def _column_types(profile: Profile) -> str:
     return ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items(), key=lambda kv: -kv[1]))
 
 
+def column_flags(col) -> list[str]:
+    """What stands out about a column, in words: constant, high cardinality, 0/1."""
+    flags = []
+    if col.constant:
+        flags.append("constant")
+    if col.high_cardinality:
+        flags.append("high cardinality")
+    if col.binary:
+        flags.append("0/1")
+    return flags
+
+
 def profile_summary(profile: Profile) -> str:
     """A few lines for the terminal: what the data is and what to watch out for."""
     e = for_terminal
@@ -174,13 +186,7 @@ def profile_markdown(profile: Profile) -> str:
             "|---|---|---:|---:|---|",
         ]
         for col in profile.table.column_profiles:
-            notes = []
-            if col.constant:
-                notes.append("constant")
-            if col.high_cardinality:
-                notes.append("high cardinality")
-            if col.binary:
-                notes.append("0/1")
+            notes = column_flags(col)
             if col.skew is not None:
                 notes.append(f"skew {col.skew:.2f}")
             if col.mean_tokens is not None and col.semantic_type == "text":
