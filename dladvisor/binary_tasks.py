@@ -49,6 +49,9 @@ __all__ = [
 
 #: Items recommended and scored per user.
 TOP_K = 10
+#: The test users whose top-k the report lists (top_items.json).
+SHOWN_USERS = 5
+TOP_ITEMS_FILE = "top_items.json"
 #: Share of each user's ones held out (half for validation, half for test).
 HOLDOUT_SHARE = 0.2
 #: Rows scored after every epoch (a seeded sample of the validation part).
@@ -354,7 +357,35 @@ class _RecommendTask(_BinaryTask):
 
     def write_extras(self, run_dir, model, hyperparameters):
         write_history(run_dir / HISTORY_FILE, self.matrix, self.dataset.seen, self.dataset.row_ids)
-        return [HISTORY_FILE]
+        self._write_top_items(run_dir / TOP_ITEMS_FILE, model)
+        return [HISTORY_FILE, TOP_ITEMS_FILE]
+
+    def _write_top_items(self, path: Path, model) -> None:
+        """The model's top-k for a few test users, beside the ones held out from them,
+        for the report: the first :data:`SHOWN_USERS` users that hold out test ones."""
+        import json
+
+        from dladvisor._files import write_text_atomically
+        from dladvisor.tuning.ranking import top_k
+
+        test = self.split.test.tocsr()
+        rows = [r for r in self.split.held_rows if test[r].nnz][:SHOWN_USERS]
+        seen = self.fit_matrix[rows]
+        best = top_k(self._score_rows(model)(np.asarray(rows), seen), seen, TOP_K)
+        names, ids = self.dataset.column_names, self.dataset.row_ids
+        users = []
+        for row, items in zip(rows, best):
+            held = {names[i] for i in test[row].indices}
+            shown = [names[i] for i in items if i >= 0]
+            users.append(
+                {
+                    "user": str(ids[row]),
+                    "top": shown,
+                    "held_out": sorted(held),
+                    "hits": [item for item in shown if item in held],
+                }
+            )
+        write_text_atomically(path, json.dumps({"k": TOP_K, "users": users}, indent=2))
 
 
 def write_history(path: Path, ones, seen, row_ids: np.ndarray) -> None:

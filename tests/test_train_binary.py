@@ -102,6 +102,14 @@ def test_recommend_trains_ranks_unseen_items_and_falls_back_for_unknown_users(tm
     metadata = json.loads((run_dir / "metadata.json").read_text())
     assert set(metadata["baselines_on_test"]) == {"most popular", "item-item cosine"}
     assert (run_dir / "history.npz").is_file()
+    # The report lists the top 10 of a few test users beside what was held out from them.
+    shown = json.loads((run_dir / "top_items.json").read_text())
+    assert shown["k"] == 10 and 1 <= len(shown["users"]) <= 5
+    for user in shown["users"]:
+        assert len(user["top"]) == len(set(user["top"])) <= 10 and user["held_out"]
+        assert set(user["hits"]) == set(user["top"]) & set(user["held_out"])
+    page = (run_dir / "report.html").read_text()
+    assert 'id="top-items"' in page and shown["users"][0]["user"] in page
 
     out = tmp_path / "top.csv"
     code, stdout, stderr = cli(

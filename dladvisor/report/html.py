@@ -517,9 +517,29 @@ def _results_part(run_dir: Path, results, metadata, target: str) -> dict[str, An
         "residuals_uri": _residuals_uri(run_dir, target),
         "figures": _figures(run_dir, of_data=False),
         "top_k": (metadata or {}).get("top_k"),
+        "top_items": _top_items(run_dir),
         "extra_tables": extra_tables,
         "notes": list(results.get("notes") or []),
     }
+
+
+def _top_items(run_dir: Path) -> dict[str, Any] | None:
+    """A recommender's top-k for a few test users (``top_items.json``), or None."""
+    found = _json(run_dir, "top_items.json")
+    if not isinstance(found, dict) or not isinstance(found.get("users"), list):
+        return None
+    users = [
+        {
+            "user": str(u.get("user")),
+            "recommended": [
+                {"name": str(i), "hit": i in (u.get("hits") or [])} for i in u.get("top") or []
+            ],
+            "held_out": len(u.get("held_out") or []),
+        }
+        for u in found["users"]
+        if isinstance(u, dict)
+    ]
+    return {"k": found.get("k"), "users": users} if users else None
 
 
 def _usage(schema: dict, shown_dir: str) -> dict[str, Any]:
