@@ -18,7 +18,17 @@ import numpy as np
 
 from dladvisor.errors import ConfigError
 
-__all__ = ["to_jsonable", "write_atomically", "write_text_atomically"]
+__all__ = [
+    "FORMULA_STARTS",
+    "spreadsheet_safe",
+    "to_jsonable",
+    "write_atomically",
+    "write_text_atomically",
+]
+
+#: A CSV cell that starts with one of these is taken for a formula by spreadsheets
+#: (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def write_atomically(final: Path, write: Callable[[Path], Any]) -> Path:
@@ -45,6 +55,22 @@ def write_text_atomically(path: Path, text: str) -> Path:
     """Write ``text`` (UTF-8, ending in a newline) to ``path`` whole."""
     text = text if text.endswith("\n") else text + "\n"
     return write_atomically(Path(path), lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def spreadsheet_safe(text: str) -> str:
+    """``text`` for a CSV cell that a spreadsheet shows and never runs.
+
+    A cell starting like a formula (:data:`FORMULA_STARTS`) gets a leading single quote,
+    as OWASP advises, unless it is a plain number (``-1.5`` and ``+3`` stay numbers, so
+    the file still reads back as numbers).
+    """
+    if not text or not text.startswith(FORMULA_STARTS):
+        return text
+    try:
+        float(text)
+    except ValueError:
+        return "'" + text
+    return text
 
 
 def to_jsonable(value: Any) -> Any:

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pyarrow as pa
 
-from dladvisor._files import to_jsonable, write_atomically
+from dladvisor._files import spreadsheet_safe, to_jsonable, write_atomically
 from dladvisor.errors import ConfigError, DataError
 from dladvisor.models.binary_schema import RBMSchema
 from dladvisor.models.image_schema import GeneratorSchema, ImageSchema, RestorationSchema
@@ -850,6 +850,25 @@ def _unreadable_files(dataset: "ImageDataset") -> dict[int, str]:
     return reasons
 
 
+def _spreadsheet_safe_table(table: "pa.Table") -> "pa.Table":
+    """The table with every text cell and column name that starts like a formula made
+    safe for spreadsheets (``dladvisor._files.spreadsheet_safe``)."""
+    import pyarrow.compute as pc
+
+    columns = []
+    for column in table.columns:
+        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            risky = pc.match_substring_regex(column, r"^[=+\-@\t\r]")
+            if pc.any(risky).as_py():
+                column = pa.chunked_array(
+                    [[None if v is None else spreadsheet_safe(v) for v in column.to_pylist()]],
+                    type=column.type,
+                )
+        columns.append(column)
+    names = [spreadsheet_safe(str(name)) for name in table.column_names]
+    return pa.table(columns, names=names)
+
+
 def write_predictions(table: "pa.Table | pd.DataFrame", path: str | Path) -> Path:
     """Write predictions as CSV (with a header) to ``path`` atomically; returns the path.
 
@@ -864,6 +883,7 @@ def write_predictions(table: "pa.Table | pd.DataFrame", path: str | Path) -> Pat
     path = Path(path)
     if not isinstance(table, pa.Table):
         table = pa.Table.from_pandas(table, preserve_index=False)
+    table = _spreadsheet_safe_table(table)
     if not path.parent.is_dir():
         raise ConfigError(f"{path}: the folder {path.parent} does not exist; create it first")
     try:

@@ -47,3 +47,12 @@ def test_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
         write_atomically(target, fail)
     assert target.read_text() == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["a.json"]
+
+
+def test_cells_that_start_like_formulas_are_made_safe_for_spreadsheets():
+    from dladvisor._files import spreadsheet_safe
+
+    for risky in ("=cmd|' /C calc'!A0", "+SUM(A1)", "-2+3", "@SUM(A1)", "\tx", "\rx"):
+        assert spreadsheet_safe(risky) == "'" + risky
+    for plain in ("-1.5", "+3", "1e-3", "-inf", "Adelie", "", "a=b"):
+        assert spreadsheet_safe(plain) == plain

@@ -370,3 +370,23 @@ def test_kill_9_mid_search_then_resume_keeps_every_finished_trial(tmp_path):
     for trial_id, score in before.items():
         assert board[trial_id]["status"] == "COMPLETED"
         assert board[trial_id]["score"] == pytest.approx(score)
+
+
+def test_prediction_cells_that_start_like_formulas_are_quoted(trained_run, tmp_path, cli):
+    """An id column copied into predictions.csv cannot run as a spreadsheet formula
+    (OWASP's CSV injection); numbers, negative ones included, stay numbers."""
+    rows = list(csv.DictReader(open(PENGUINS, newline="")))[:4]
+    names = ['=HYPERLINK("http://x","y")', "@SUM(A1)", "-1.5", "plain"]
+    data = tmp_path / "named.csv"
+    with open(data, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["name", *rows[0]])
+        writer.writeheader()
+        for name, row in zip(names, rows):
+            writer.writerow({"name": name, **row})
+    before = data.read_bytes()
+    out = tmp_path / "preds.csv"
+    code, _, err = cli("predict", trained_run, data, "--id-column", "name", "--out", out)
+    assert code == 0, err
+    written = [row["name"] for row in csv.DictReader(open(out, newline=""))]
+    assert written == ["'" + names[0], "'" + names[1], "-1.5", "plain"]
+    assert data.read_bytes() == before

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from dladvisor._files import write_atomically
+from dladvisor._files import spreadsheet_safe, write_atomically
 from dladvisor.errors import ConfigError, TuningError
 from dladvisor.tuning.budget import Deadline
 from dladvisor.tuning.parallel import (
@@ -692,7 +692,7 @@ def write_leaderboard(records: Sequence[TrialRecord], path: str | os.PathLike) -
 
 
 def _cell(value) -> str:
-    return "" if value is None else str(value)
+    return "" if value is None else spreadsheet_safe(str(value))
 
 
 #: Objectives keras-tuner cannot tell the direction of, logged by dladvisor's callbacks.
