@@ -256,32 +256,18 @@ def tune(
     project_dir = Path(directory) / project_name
     overwrite = _decide_overwrite(project_dir, resume, config, kt_objective.name, reporter)
 
-    from dladvisor.tuning._tuner import DladvisorTuner
-
-    oracle = create_oracle(
-        config.tuner,
-        objective=kt_objective,
-        max_trials=config.max_trials,
-        seed=config.seed,
-        deadline=deadline,
-        max_epochs=config.max_epochs,
-        factor=config.factor,
-        max_consecutive_failures=config.max_consecutive_failures,
+    tuner = _tuner(
+        hypermodel,
+        config,
+        kt_objective,
+        deadline,
+        reporter,
+        directory=directory,
+        project_name=project_name,
+        overwrite=overwrite,
+        distribution_strategy=distribution_strategy,
     )
-    # keras-tuner announces a reload with print(); the reporter says it instead.
-    with contextlib.redirect_stdout(io.StringIO()):
-        tuner = DladvisorTuner(
-            oracle,
-            hypermodel,
-            deadline=deadline,
-            patience=config.patience,
-            seed=config.seed,
-            reporter=reporter,
-            directory=str(directory),
-            project_name=project_name,
-            overwrite=overwrite,
-            distribution_strategy=distribution_strategy,
-        )
+    oracle = tuner.oracle
     _write_settings(project_dir, config, kt_objective.name)
     kept = _records(tuner)
     if reporter is not None:
@@ -382,38 +368,26 @@ def work(
     """
     import grpc
 
-    from dladvisor.tuning._tuner import DladvisorTuner
-
     deadline = deadline if deadline is not None else Deadline(config.time_budget_s)
     kt_objective = _objective(objective)
     folds = _folds(x_train, y_train, validation_data, config, stratify)
-    # The oracle here only holds the search space; the chief's decides every trial.
-    local_oracle = create_oracle(
-        config.tuner,
-        objective=kt_objective,
-        max_trials=config.max_trials,
-        seed=config.seed,
-        deadline=deadline,
-        max_epochs=config.max_epochs,
-        factor=config.factor,
-    )
     host, port = role.address
     silence_stray_print()
     with _keras_tuner_worker_environment(role.tuner_id, host, port):
-        with contextlib.redirect_stdout(io.StringIO()):
-            tuner = DladvisorTuner(
-                local_oracle,
-                hypermodel,
-                deadline=deadline,
-                patience=config.patience,
-                seed=config.seed,
-                reporter=reporter,
-                directory=str(directory),
-                project_name=project_name,
-                overwrite=False,  # the folder is the chief's
-                distribution_strategy=distribution_strategy,
-                heartbeat=heartbeat,
-            )
+        # The oracle made here only holds the search space; the chief's decides every
+        # trial (keras-tuner wraps it in its OracleClient).
+        tuner = _tuner(
+            hypermodel,
+            config,
+            kt_objective,
+            deadline,
+            reporter,
+            directory=directory,
+            project_name=project_name,
+            overwrite=False,  # the folder is the chief's
+            distribution_strategy=distribution_strategy,
+            heartbeat=heartbeat,
+        )
         tuner.oracle = _patient_client(tuner.oracle)
         if reporter is not None:
             reporter.message(
@@ -439,6 +413,49 @@ def work(
     if reporter is not None:
         reporter.message(f"{role.tuner_id}: no trial left; ran {tuner.trials_started}")
     return tuner.trials_started
+
+
+def _tuner(
+    hypermodel,
+    config: TuningConfig,
+    kt_objective,
+    deadline: Deadline,
+    reporter: ProgressReporter | None,
+    *,
+    directory,
+    project_name: str,
+    overwrite: bool,
+    distribution_strategy,
+    heartbeat: float | None = None,
+):
+    """The search's oracle (with dladvisor's stopping rules) and the tuner that runs it."""
+    from dladvisor.tuning._tuner import DladvisorTuner
+
+    oracle = create_oracle(
+        config.tuner,
+        objective=kt_objective,
+        max_trials=config.max_trials,
+        seed=config.seed,
+        deadline=deadline,
+        max_epochs=config.max_epochs,
+        factor=config.factor,
+        max_consecutive_failures=config.max_consecutive_failures,
+    )
+    # keras-tuner announces a reload with print(); the reporter says it instead.
+    with contextlib.redirect_stdout(io.StringIO()):
+        return DladvisorTuner(
+            oracle,
+            hypermodel,
+            deadline=deadline,
+            patience=config.patience,
+            seed=config.seed,
+            reporter=reporter,
+            directory=str(directory),
+            project_name=project_name,
+            overwrite=overwrite,
+            distribution_strategy=distribution_strategy,
+            heartbeat=heartbeat,
+        )
 
 
 def _search(tuner, x, y, validation_data, config: TuningConfig, class_weight, folds) -> None:
