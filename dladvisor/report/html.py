@@ -211,16 +211,9 @@ def _sort_key(value: Any) -> str:
 
 
 def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "not recorded"
-    seconds = int(round(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours} h {minutes:02d} min"
-    if minutes:
-        return f"{minutes} min {secs:02d} s"
-    return f"{secs} s"
+    from dladvisor.tuning.budget import format_duration
+
+    return "not recorded" if seconds is None else format_duration(seconds)
 
 
 # -- the parts of the page ---------------------------------------------------------------

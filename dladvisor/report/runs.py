@@ -125,14 +125,9 @@ def find_runs(root: Path) -> list[RunSummary]:
 
 
 def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    seconds = int(round(seconds))
-    if seconds >= 3600:
-        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
-    if seconds >= 60:
-        return f"{seconds // 60}m{seconds % 60:02d}s"
-    return f"{seconds}s"
+    from dladvisor.tuning.budget import format_duration
+
+    return "-" if seconds is None else format_duration(seconds)
 
 
 def runs_table(runs: list[RunSummary]) -> str:
