@@ -67,6 +67,13 @@ _out_option = click.option(
     metavar="DIR",
     help="Run directory to create (must not exist). Default: runs/<data-name>-<timestamp>/.",
 )
+_trust_model_option = click.option(
+    "--trust-model",
+    is_flag=True,
+    help="Load a model file that holds code (a Lambda layer, custom classes dladvisor did "
+    "not write), which is refused by default: loading runs that code. Only for files "
+    "from a source you trust.",
+)
 _data_options = _options(
     click.argument("path", type=click.Path(path_type=Path)),
     _target_option,
@@ -618,7 +625,10 @@ def _parallel_trials(text: str) -> int | None:
     "the images' transparent pixels are the holes.",
 )
 @_read_options
-def predict(model, data, out, users, top, id_column, masks, encoding, delimiter, threshold):
+@_trust_model_option
+def predict(
+    model, data, out, users, top, id_column, masks, encoding, delimiter, threshold, trust_model
+):
     """Predict with a trained MODEL (a run directory or its model.keras) on DATA.
 
     For a model of a table, DATA is a table: its columns are checked against those the
@@ -658,7 +668,7 @@ def predict(model, data, out, users, top, id_column, masks, encoding, delimiter,
 
     if data is not None and not Path(data).exists():
         raise DataFileNotFoundError(f"{data} does not exist; give the data to predict on")
-    trained = load(model)
+    trained = load(model, trust_model=trust_model)
     if getattr(trained.schema, "kind", "") == "rbm":
         _predict_binary(trained, model, data, out, users, top, id_column, masks, threshold)
         return
@@ -761,7 +771,8 @@ def _predict_binary(trained, model, data, out, users, top, id_column, masks, thr
     help="CSV file to write. Default: features-<data-name>.csv in the current folder.",
 )
 @_read_options
-def transform(model, data, out, encoding, delimiter, threshold):
+@_trust_model_option
+def transform(model, data, out, encoding, delimiter, threshold, trust_model):
     """Write the learnt features of DATA: the hidden units of an RBM trained on 0/1 data.
 
     One row per row of DATA (its id first), one column per hidden unit (hidden_1 ...
@@ -781,7 +792,7 @@ def transform(model, data, out, encoding, delimiter, threshold):
 
     if not Path(data).exists():
         raise DataFileNotFoundError(f"{data} does not exist; give the data to transform")
-    trained = load(model)
+    trained = load(model, trust_model=trust_model)
     given = read(data, _read_options_of(encoding, delimiter, threshold))
     table, notes = trained.transform(given)
     target = Path(out) if out is not None else Path(f"features-{given.name}.csv")
@@ -811,7 +822,8 @@ def transform(model, data, out, encoding, delimiter, threshold):
     help="Folder to create for the images. Default: generated-<run-name> in the current folder.",
 )
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
-def generate(model, count, out, seed):
+@_trust_model_option
+def generate(model, count, out, seed, trust_model):
     """Generate new images with a GAN trained by `dladvisor train` on unlabelled images.
 
     Writes image-0000.png, image-0001.png, ... and grid.png (all of them on one sheet)
@@ -824,7 +836,7 @@ def generate(model, count, out, seed):
     """
     from dladvisor.export import load
 
-    trained = load(model)
+    trained = load(model, trust_model=trust_model)
     images = trained.generate(count, seed=seed)
     run_name = Path(model).resolve().name if Path(model).is_dir() else Path(model).parent.name
     target = Path(out) if out is not None else Path(f"generated-{run_name}")

@@ -14,6 +14,7 @@ __all__ = [
     "DataError",
     "DataFileNotFoundError",
     "UnsupportedFormatError",
+    "UnsafeModelError",
     "ConfigError",
     "TrainingInterrupted",
     "TuningError",
@@ -34,6 +35,11 @@ class DataFileNotFoundError(DataError, FileNotFoundError):
 
 class UnsupportedFormatError(DataError):
     """No reader can place the path; the message lists what is supported."""
+
+
+class UnsafeModelError(DataError):
+    """A model file holds code that would run on loading (a Lambda layer, a custom class
+    dladvisor does not know); refused unless the user trusts the file (``--trust-model``)."""
 
 
 class ConfigError(DladvisorError, ValueError):

@@ -30,7 +30,7 @@ import numpy as np
 import pyarrow as pa
 
 from dladvisor._files import spreadsheet_safe, to_jsonable, write_atomically
-from dladvisor.errors import ConfigError, DataError
+from dladvisor.errors import ConfigError, DataError, UnsafeModelError
 from dladvisor.models.binary_schema import RBMSchema
 from dladvisor.models.image_schema import GeneratorSchema, ImageSchema, RestorationSchema
 from dladvisor.models.schema import TableSchema
@@ -76,7 +76,8 @@ _LIBRARIES = {
     "pyarrow": ("pyarrow",),
     "scikit-learn": ("scikit-learn",),
 }
-_LAYERS_MODULE = "dladvisor.models.layers"
+#: Modules that register dladvisor's own Keras layers and models; imported before loading.
+_OWN_MODULES = ("dladvisor.models.layers", "dladvisor.models.rbm")
 _PREDICT_BATCH = 1024
 
 
@@ -672,18 +673,26 @@ class TrainedModel:
             )
 
 
-def load(path: str | Path) -> TrainedModel:
+def load(path: str | Path, *, trust_model: bool = False) -> TrainedModel:
     """Load a model saved by :func:`save_model_run`.
+
+    The model is loaded in Keras' safe mode, and nothing in it is unpickled. A model file
+    holding code that would run on loading - a Lambda layer, a Python function, a custom
+    class that neither Keras nor dladvisor defines (nor the caller registered with
+    ``keras.saving.register_keras_serializable``) - is refused unless ``trust_model``.
 
     Args:
         path: a run directory holding ``model.keras`` and ``metadata.json``, or a
             ``.keras`` file (or the ``metadata.json``) with the other file beside it.
+        trust_model: load such code anyway (safe mode off; the modules named by the
+            model's custom classes are imported). Only for files from a trusted source.
 
     Raises:
         DataFileNotFoundError: ``path`` does not exist.
         DataError: ``path`` is not a dladvisor model (no ``metadata.json``, no format
             marker, no ``model.keras``), was saved by a newer dladvisor, or the model file
             is corrupt or unreadable.
+        UnsafeModelError: the model holds code and ``trust_model`` is False.
     """
     from dladvisor.errors import DataFileNotFoundError
 
@@ -738,11 +747,14 @@ def load(path: str | Path) -> TrainedModel:
     if not model_path.is_file():
         raise _not_ours(path, f"no {MODEL_FILE}")
     return TrainedModel(
-        schema=schema, metadata=record, model=_load_keras(model_path), path=model_path
+        schema=schema,
+        metadata=record,
+        model=_load_keras(model_path, trust=trust_model),
+        path=model_path,
     )
 
 
-def _load_keras(model_path: Path) -> Any:
+def _load_keras(model_path: Path, *, trust: bool = False) -> Any:
     import zipfile
 
     from dladvisor._tensorflow import import_tensorflow
@@ -757,22 +769,109 @@ def _load_keras(model_path: Path) -> Any:
             f"{model_path}: not a Keras model file (not a zip archive); the file is corrupt "
             "or incomplete - train the model again with `dladvisor train`"
         )
-    try:
-        # Registers dladvisor's own layers with Keras; a tree without that module (only
-        # plain Keras layers in use) still loads.
-        importlib.import_module(_LAYERS_MODULE)
-    except ModuleNotFoundError as exc:
-        if exc.name != _LAYERS_MODULE:
-            raise
+    for module in _OWN_MODULES:  # registers dladvisor's own layers and models with Keras
+        importlib.import_module(module)
+    config = _model_config(model_path)
+    unknown = _unknown_objects(config)
+    if not trust:
+        refused = _code_objects(config) + unknown
+        if refused:
+            raise UnsafeModelError(
+                f"{model_path}: refused to load - the model holds {_listed(refused)}, code "
+                "that would run on loading and that dladvisor did not write; load it only if "
+                "you trust where the file came from, with --trust-model (Python: "
+                "load(path, trust_model=True))"
+            )
+    else:
+        for module in sorted({m for _, m in unknown if m}):
+            try:  # the user vouches for the file, so its own modules may be imported
+                importlib.import_module(module)
+            except Exception:  # noqa: BLE001 - any failure means the class stays unknown
+                pass
     try:
         # compile=False: predictions need no optimizer or loss, and skipping them avoids
-        # failures from training-only settings.
-        return keras.saving.load_model(model_path, compile=False)
+        # failures from training-only settings. safe_mode stays on unless the user
+        # trusts the file: Keras then refuses to deserialise Python code (Lambda layers).
+        return keras.saving.load_model(model_path, compile=False, safe_mode=not trust)
     except Exception as exc:  # Keras raises many kinds for a damaged zip or config
+        if trust and unknown:
+            raise DataError(
+                f"{model_path}: needs custom code that is not importable here "
+                f"({_listed(unknown)}); install the package that defines it and try again"
+            ) from exc
         raise DataError(
             f"{model_path}: cannot be read as a Keras model ({_first_line(exc)}); the file "
             "is corrupt or incomplete - train the model again with `dladvisor train`"
         ) from exc
+
+
+def _model_config(model_path: Path) -> Any:
+    """The model's ``config.json`` from inside the ``.keras`` archive, parsed as JSON only
+    (nothing in it is run or imported)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(model_path) as archive:
+            return json.loads(archive.read("config.json").decode("utf-8"))
+    except (KeyError, OSError, UnicodeError, ValueError, zipfile.BadZipFile) as exc:
+        raise DataError(
+            f"{model_path}: not a Keras model file (no readable config.json inside: "
+            f"{_first_line(exc)}); the file is corrupt or incomplete - train the model "
+            "again with `dladvisor train`"
+        ) from exc
+
+
+def _serialised_objects(config: Any):
+    """Every ``{"class_name": ...}`` entry of a Keras config, depth first."""
+    stack = [config]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if isinstance(item.get("class_name"), str):
+                yield item
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def _code_objects(config: Any) -> list[tuple[str, str | None]]:
+    """Python code serialised into the config: Lambda layers and lambda functions."""
+    found = []
+    for item in _serialised_objects(config):
+        name = item["class_name"]
+        if name == "__lambda__" or (name == "Lambda" and _is_keras(item.get("module"))):
+            found.append(("a Lambda layer", None))
+        elif name == "function" and not _is_keras(item.get("module")):
+            found.append((f"the Python function {item.get('config')!r}", item.get("module")))
+    return found
+
+
+def _unknown_objects(config: Any) -> list[tuple[str, str | None]]:
+    """Custom classes that are neither Keras' own nor registered in this process (by
+    dladvisor's modules, or by the caller's code via ``register_keras_serializable``)."""
+    import keras
+
+    found = []
+    for item in _serialised_objects(config):
+        if item["class_name"] in ("__keras_tensor__", "__lambda__", "function"):
+            continue
+        registered = item.get("registered_name")
+        if _is_keras(item.get("module")) and registered in (None, item["class_name"]):
+            continue
+        if registered and keras.saving.get_registered_object(registered) is not None:
+            continue
+        found.append((f"the custom class {registered or item['class_name']!r}", item.get("module")))
+    return found
+
+
+def _is_keras(module: Any) -> bool:
+    return isinstance(module, str) and (module == "keras" or module.startswith("keras."))
+
+
+def _listed(objects: list[tuple[str, str | None]]) -> str:
+    names = list(dict.fromkeys(name for name, _ in objects))
+    shown = ", ".join(names[:3])
+    return shown + (f" and {len(names) - 3} more" if len(names) > 3 else "")
 
 
 def _as_table(data: Any) -> tuple[pa.Table, str, bool]:

@@ -31,7 +31,7 @@ import tensorflow as tf
 
 import dladvisor
 from dladvisor import __version__
-from dladvisor.errors import ConfigError, DataError, DataFileNotFoundError
+from dladvisor.errors import ConfigError, DataError, DataFileNotFoundError, UnsafeModelError
 from dladvisor.export import (
     FORMAT,
     FORMAT_VERSION,
@@ -86,9 +86,12 @@ def build_model(schema: TableSchema, table: pa.Table, seed: int = 0) -> keras.Mo
 
 
 def direct_predictions(model: keras.Model, schema: TableSchema, table: pa.Table) -> np.ndarray:
+    return np.asarray(model.predict(as_feed(schema, table), verbose=0), dtype=np.float64)
+
+
+def as_feed(schema: TableSchema, table: pa.Table) -> dict:
     raw = schema.inputs(table)
-    feed = {k: tf.constant(v) if v.dtype == object else v for k, v in raw.items()}
-    return np.asarray(model.predict(feed, verbose=0), dtype=np.float64)
+    return {k: tf.constant(v) if v.dtype == object else v for k, v in raw.items()}
 
 
 def digest(path: Path) -> tuple[str, int]:
@@ -155,7 +158,14 @@ def test_metadata_records_schema_versions_and_the_callers_values(penguins, saved
     assert record["format_version"] == FORMAT_VERSION == 1
     assert record["dladvisor_version"] == __version__
     assert set(record["versions"]) == {
-        "python", "tensorflow", "keras", "keras_tuner", "numpy", "pandas", "pyarrow", "scikit-learn",
+        "python",
+        "tensorflow",
+        "keras",
+        "keras_tuner",
+        "numpy",
+        "pandas",
+        "pyarrow",
+        "scikit-learn",
     }
     assert record["versions"]["keras"] == keras.__version__
     assert TableSchema.from_dict(record["schema"]) == schema
@@ -186,7 +196,9 @@ def test_a_keras_file_or_its_metadata_can_be_named_instead_of_the_folder(saved):
 def test_saving_leaves_only_the_two_files_and_can_replace_them(penguins, tmp_path):
     schema, table = penguins
     save_model_run(tmp_path, build_model(schema, table, seed=1), schema=schema, metadata={})
-    save_model_run(tmp_path, build_model(schema, table, seed=2), schema=schema, metadata={"seed": 2})
+    save_model_run(
+        tmp_path, build_model(schema, table, seed=2), schema=schema, metadata={"seed": 2}
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["metadata.json", "model.keras"]
     assert load(tmp_path).metadata["seed"] == 2
 
@@ -202,7 +214,9 @@ def test_an_interrupted_save_keeps_the_old_complete_model(penguins, tmp_path, mo
 
     monkeypatch.setattr(keras.Model, "save", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        save_model_run(tmp_path, build_model(schema, table, seed=5), schema=schema, metadata={"seed": 5})
+        save_model_run(
+            tmp_path, build_model(schema, table, seed=5), schema=schema, metadata={"seed": 5}
+        )
     monkeypatch.undo()
 
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
@@ -249,7 +263,9 @@ def test_random_bytes_in_model_keras_are_a_one_line_data_error(saved, tmp_path):
 
     with pytest.raises(DataError) as error:
         load(tmp_path)
-    _assert_one_line(error, str(tmp_path / "model.keras"), "not a zip archive", "corrupt", "dladvisor train")
+    _assert_one_line(
+        error, str(tmp_path / "model.keras"), "not a zip archive", "corrupt", "dladvisor train"
+    )
 
     # A zip that is not a Keras model: Keras's own reason is passed on, on the same line.
     with zipfile.ZipFile(tmp_path / "model.keras", "w") as archive:
@@ -276,7 +292,10 @@ def test_a_folder_without_metadata_is_not_ours(saved, tmp_path):
 @pytest.mark.parametrize(
     "text, reason",
     [
-        ('{"format": "something-else", "format_version": 1}', 'no "format": "dladvisor-model" marker'),
+        (
+            '{"format": "something-else", "format_version": 1}',
+            'no "format": "dladvisor-model" marker',
+        ),
         ("[1, 2", "unreadable JSON"),
     ],
 )
@@ -309,6 +328,91 @@ def test_missing_and_foreign_paths(saved, tmp_path):
     (tmp_path / "metadata.json").write_bytes((run_dir / "metadata.json").read_bytes())
     with pytest.raises(DataError, match=r"is not a dladvisor model \(no model.keras\)"):
         load(tmp_path)
+
+
+# -- safe loading --------------------------------------------------------------------
+
+VENDOR_MODULE = """
+import keras
+
+
+@keras.saving.register_keras_serializable(package="vendor")
+class Double(keras.layers.Layer):
+    def call(self, inputs):
+        return inputs * 2.0
+"""
+
+
+def _save_with(tmp_path, penguins, extra_layer) -> Path:
+    """A penguins model with ``extra_layer`` on its output, saved as a run directory."""
+    schema, table = penguins
+    base = build_model(schema, table)
+    model = keras.Model(base.inputs, extra_layer(base.outputs[0]))
+    run_dir = tmp_path / "run"
+    run_dir.mkdir(parents=True)
+    save_model_run(run_dir, model, schema=schema, metadata=METADATA)
+    return run_dir
+
+
+def test_a_lambda_layer_is_refused_unless_the_model_is_trusted(penguins, tmp_path, cli):
+    schema, table = penguins
+    run_dir = _save_with(tmp_path, penguins, keras.layers.Lambda(lambda x: x * 1.0))
+
+    with pytest.raises(UnsafeModelError) as error:
+        load(run_dir)
+    _assert_one_line(error, str(run_dir / "model.keras"), "a Lambda layer", "--trust-model")
+
+    code, out, err = cli("predict", run_dir, PENGUINS, "--out", tmp_path / "p.csv")
+    assert code == 1 and out == ""
+    assert err.count("\n") == 1 and "refused to load" in err and "--trust-model" in err
+    assert not (tmp_path / "p.csv").exists()
+
+    assert load(run_dir, trust_model=True).predict(table).num_rows == table.num_rows
+    code, _, err = cli("predict", run_dir, PENGUINS, "--out", tmp_path / "p.csv", "--trust-model")
+    assert code == 0, err and (tmp_path / "p.csv").is_file()
+
+
+def test_an_unknown_custom_class_is_refused_and_trust_imports_its_module(
+    penguins, tmp_path, monkeypatch
+):
+    """A model made elsewhere with a layer class this process does not know: refused by
+    name; trusted, the module the file names is imported (here from a folder on the
+    path) and the model loads; trusted but not importable, a one-line error."""
+    schema, table = penguins
+    (tmp_path / "vendor_layers.py").write_text(VENDOR_MODULE, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import vendor_layers
+
+    run_dir = _save_with(tmp_path, penguins, vendor_layers.Double())
+    # Forget the class, as a process that never imported the vendor's module would.
+    registry = keras.saving.get_custom_objects()
+    monkeypatch.delitem(registry, "vendor>Double")
+    monkeypatch.delitem(sys.modules, "vendor_layers")
+    from keras.src.saving import object_registration
+
+    monkeypatch.delitem(object_registration.GLOBAL_CUSTOM_NAMES, vendor_layers.Double)
+
+    with pytest.raises(UnsafeModelError) as error:
+        load(run_dir)
+    _assert_one_line(error, "the custom class 'vendor>Double'", "--trust-model")
+
+    trusted = load(run_dir, trust_model=True)
+    assert type(trusted.model.layers[-1]).__name__ == "Double"
+    assert trusted.predict(table).num_rows == table.num_rows
+
+    # The vendor's module gone from the path: trusting cannot help, and says why.
+    monkeypatch.delitem(registry, "vendor>Double")
+    monkeypatch.delitem(sys.modules, "vendor_layers")
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p != str(tmp_path)])
+    with pytest.raises(DataError) as error:
+        load(run_dir, trust_model=True)
+    _assert_one_line(error, "not importable here", "'vendor>Double'", "install the package")
+
+
+def test_dladvisor_own_layers_and_keras_layers_load_in_safe_mode(saved):
+    """The models dladvisor writes need no trust: their custom layers are its own."""
+    trained = load(saved[0])
+    assert trained.model is not None
 
 
 # -- predict -------------------------------------------------------------------------
@@ -446,6 +550,8 @@ def test_write_predictions_is_a_complete_csv_and_leaves_no_temporary(penguins, s
 
 
 def test_importing_export_does_not_import_tensorflow():
-    code = "import sys, dladvisor.export; print('tensorflow' in sys.modules, 'keras' in sys.modules)"
+    code = (
+        "import sys, dladvisor.export; print('tensorflow' in sys.modules, 'keras' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]

@@ -11,6 +11,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -143,6 +145,17 @@ def test_recommend_trains_ranks_unseen_items_and_falls_back_for_unknown_users(tm
     users = {r["user"] for r in _rows(everyone)}
     assert len(users) == 61 and "u999" in users  # the user with no ones: popularity
     assert _hash(data) == before
+
+    # A fresh process knows nothing of training: loading must register the RBM class
+    # itself (it once failed with "Could not locate class 'RBM'").
+    fresh_process = subprocess.run(
+        [sys.executable, "-m", "dladvisor", "predict", str(run_dir), "--user", "u0", "--top", "3"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert fresh_process.returncode == 0, fresh_process.stderr
+    assert "written:" in fresh_process.stdout
 
 
 def test_monitor_scores_rows_by_free_energy_against_an_isolation_forest(tmp_path, cli):
