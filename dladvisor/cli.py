@@ -975,6 +975,16 @@ def main(argv: list[str] | None = None) -> int:
         message = " ".join(str(exc).split())  # one line, whatever the message held
         click.echo(f"error: {for_terminal(message)}", err=True)
         return EXIT_DATA_OR_CONFIG
+    except Exception as exc:
+        # A full disk or a read-only folder met by any writer: every writer writes whole
+        # files (a temporary name, then a rename), so nothing half-written is left.
+        from dladvisor.rundir import storage_error
+
+        error = storage_error(exc)
+        if error is None:
+            raise
+        click.echo(f"error: {for_terminal(' '.join(str(error).split()))}", err=True)
+        return EXIT_DATA_OR_CONFIG
     return EXIT_OK
 
 

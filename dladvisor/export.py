@@ -988,7 +988,10 @@ def write_predictions(table: "pa.Table | pd.DataFrame", path: str | Path) -> Pat
     try:
         write_atomically(path, lambda tmp: csv.write_csv(table, tmp))
     except OSError as exc:
-        raise ConfigError(
+        from dladvisor.rundir import storage_error
+
+        full = storage_error(exc, "--out", path)  # a full disk: the fix is another
+        raise full or ConfigError(
             f"{path}: cannot write the predictions ({exc.strerror or _first_line(exc)}); "
             "choose a writable location"
         ) from exc

@@ -6,6 +6,8 @@ renamed into place when every file is written; a run that fails leaves nothing b
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import json
 import os
 import shlex
@@ -19,7 +21,26 @@ from types import TracebackType
 
 from dladvisor.errors import ConfigError
 
-__all__ = ["RunDirectory", "SessionClock", "check_new_run_dir", "default_run_dir", "time_spent"]
+__all__ = [
+    "LOCK_FILE",
+    "RunDirectory",
+    "RunLock",
+    "SessionClock",
+    "check_new_run_dir",
+    "default_run_dir",
+    "storage_error",
+    "storage_failure",
+    "time_spent",
+]
+
+#: The file in a training run directory that the run writing into it holds locked.
+LOCK_FILE = ".lock"
+
+#: The errors of a write that cannot succeed here: a full disk or quota, a file larger
+#: than the system allows, a read-only file system, no permission.
+STORAGE_ERRNOS = frozenset(
+    {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM}
+)
 
 #: A training run's record of the wall-clock time each session spent on it.
 TIME_FILE = "time.json"
@@ -48,18 +69,148 @@ def default_run_dir(data_name: str, root: Path = Path("runs"), now: datetime | N
     return candidate
 
 
-def check_new_run_dir(path: Path, also: str = "") -> None:
+#: How errors that wrap the system's message (TensorFlow's, HDF5's) say it.
+_STORAGE_TEXTS = tuple(
+    os.strerror(code) for code in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS)
+)
+
+
+def storage_failure(exc: BaseException) -> BaseException | None:
+    """The error in ``exc``'s chain (itself, its cause, its context) that says the output
+    cannot be written here - a full disk or quota, a file too large, a read-only or
+    forbidden folder - or None. Knows OSError's errno and the text TensorFlow's and
+    HDF5's own errors carry."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno in STORAGE_ERRNOS:
+            return current
+        if any(text in str(current) for text in _STORAGE_TEXTS):
+            return current
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def storage_error(
+    exc: BaseException, option: str | None = None, path: Path | None = None
+) -> ConfigError | None:
+    """The one-line error for ``exc`` when it says the output cannot be written (full
+    disk, read-only folder...), naming the option and path (or the file the system
+    named); None for any other error."""
+    found = storage_failure(exc)
+    if found is None:
+        return None
+    if isinstance(found, OSError) and found.errno is not None:
+        code, reason = found.errno, found.strerror or os.strerror(found.errno)
+        filename = found.filename
+    else:
+        reason = next(text for text in _STORAGE_TEXTS if text in str(found))
+        code = {os.strerror(c): c for c in STORAGE_ERRNOS}[reason]
+        filename = None
+    if code in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        fix = "free some space or choose another location"
+    else:
+        fix = "choose a writable location"
+    if option is not None:
+        where = f" ({filename})" if filename else ""
+        return ConfigError(f"{option} {path}: cannot write the output{where}: {reason}; {fix}")
+    return ConfigError(f"cannot write {filename or 'the output'}: {reason}; {fix}")
+
+
+class RunLock:
+    """An exclusive lock on a run directory, held while one process writes into it.
+
+    The lock is ``flock`` on ``RUN_DIR/.lock`` (released by the system when the process
+    ends, however it ends, so a killed run never leaves a stale lock). A second run - a
+    new one with the same ``--out`` or a ``--resume`` of it - refuses while it is held.
+
+    Args:
+        run_dir: an existing run directory.
+        option: how the user named the folder, for the message (``--out``, ``--resume``).
+
+    Raises:
+        ConfigError: another process holds the lock.
+    """
+
+    def __init__(self, run_dir: Path, option: str = "--out") -> None:
+        self.run_dir = Path(run_dir)
+        self.option = option
+        self._handle = None
+
+    def acquire(self) -> "RunLock":
+        path = self.run_dir / LOCK_FILE
+        handle = open(path, "a+", encoding="utf-8")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise self.busy(self.run_dir, holder, self.option) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}\n")
+        handle.flush()
+        self._handle = handle
+        return self
+
+    def release(self) -> None:
+        """Remove the lock file and release the lock (a finished run keeps no trace)."""
+        if self._handle is not None:
+            (self.run_dir / LOCK_FILE).unlink(missing_ok=True)
+            self._handle.close()  # closing the file releases the lock
+            self._handle = None
+
+    @staticmethod
+    def holder(run_dir: Path) -> str | None:
+        """Who holds the lock on ``run_dir`` ("pid N"), or None when nobody does. Creates
+        no file."""
+        try:
+            handle = open(Path(run_dir) / LOCK_FILE, encoding="utf-8")
+        except OSError:
+            return None
+        with handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except OSError:
+                return handle.read().strip() or "another process"
+        return None
+
+    @staticmethod
+    def busy(run_dir: Path, holder: str, option: str = "--out") -> ConfigError:
+        return ConfigError(
+            f"{option} {run_dir}: another dladvisor run ({holder}) is writing into this "
+            "folder; wait for it to finish or choose another directory"
+        )
+
+    def __enter__(self) -> "RunLock":
+        return self.acquire()
+
+    def __exit__(self, *exc_info) -> None:
+        self.release()
+
+
+def check_new_run_dir(path: Path, also: str = "", *, own: bool = False) -> None:
     """Refuse a run directory that exists, unless it is an empty folder.
 
     Args:
         path: the run directory a run is about to create.
         also: another way out to offer first, e.g. "continue it with --resume DIR, or".
+        own: the caller holds the folder's lock (its lock file does not count).
 
     Raises:
-        ConfigError: ``path`` exists and is not an empty folder.
+        ConfigError: ``path`` exists and is not an empty folder, or another run is
+            writing into it.
     """
     path = Path(path)
-    if path.exists() and not (path.is_dir() and not any(path.iterdir())):
+    holder = RunLock.holder(path) if path.is_dir() and not own else None
+    if holder is not None:
+        raise RunLock.busy(path, holder)
+    ignored = {LOCK_FILE} if own else set()
+    if path.exists() and not (
+        path.is_dir() and not any(p.name not in ignored for p in path.iterdir())
+    ):
         way_out = f"{also} " if also else ""
         raise ConfigError(
             f"--out {path} already exists; {way_out}choose a new directory or remove it"

@@ -59,7 +59,14 @@ from dladvisor.models.schema import TableSchema
 from dladvisor.models.sequence_schema import SequenceSchema
 from dladvisor.recommender import Profile, Recommendation, profile_dataset, recommend
 from dladvisor.report.html import TEST_PREDICTIONS_FILE
-from dladvisor.rundir import SessionClock, check_new_run_dir, default_run_dir, time_spent
+from dladvisor.rundir import (
+    RunLock,
+    SessionClock,
+    check_new_run_dir,
+    default_run_dir,
+    storage_error,
+    time_spent,
+)
 from dladvisor.tuning import (
     Deadline,
     ProgressReporter,
@@ -311,24 +318,74 @@ def train(
             "--role worker: a worker runs trials for a chief - use work_for_chief() "
             "(`dladvisor train --role worker --chief HOST:PORT --out RUN_DIR`)"
         )
-    if resume is not None:
-        run_dir, path, target, settings, read_options = _resumed(resume, path, settings)
-        deadline = _resumed_deadline(run_dir, settings, deadline, reporter)
-    elif path is None:
-        raise ConfigError("give the data to train on (PATH), or --resume RUN_DIR to continue a run")
-    deadline = deadline or Deadline(settings.time_budget_s)
+    lock: RunLock | None = None
+    fresh = resume is None
+    run_dir: Path | None = None
+    made_dir = False
+    try:
+        if not fresh:
+            if (Path(resume) / "run.json").is_file():  # a run of ours: one session at a time
+                lock = RunLock(Path(resume), "--resume").acquire()
+            run_dir, path, target, settings, read_options = _resumed(resume, path, settings)
+            deadline = _resumed_deadline(run_dir, settings, deadline, reporter)
+        elif path is None:
+            raise ConfigError(
+                "give the data to train on (PATH), or --resume RUN_DIR to continue a run"
+            )
+        deadline = deadline or Deadline(settings.time_budget_s)
 
-    profile, recommendation, technique, task = _prepare(
-        path, target, settings, read_options, reporter
-    )
-    if resume is None:
-        run_dir = Path(out) if out is not None else default_run_dir(profile.name)
-        _create_run_dir(
-            run_dir, path, profile.target.name if profile.target else None, settings, read_options
+        profile, recommendation, technique, task = _prepare(
+            path, target, settings, read_options, reporter
         )
-        write_text_atomically(run_dir / "profile.json", profile.to_json())
-        write_text_atomically(run_dir / "recommendation.json", recommendation.to_json())
-    reporter.message(f"run directory: {run_dir}")
+        if fresh:
+            run_dir = Path(out) if out is not None else default_run_dir(profile.name)
+            made_dir = not run_dir.exists()
+            lock = _create_run_dir(
+                run_dir,
+                path,
+                profile.target.name if profile.target else None,
+                settings,
+                read_options,
+            )
+            write_text_atomically(run_dir / "profile.json", profile.to_json())
+            write_text_atomically(run_dir / "recommendation.json", recommendation.to_json())
+        reporter.message(f"run directory: {run_dir}")
+        return _train_in(
+            run_dir,
+            profile,
+            recommendation,
+            technique,
+            task,
+            settings,
+            fresh,
+            reporter,
+            deadline,
+            started,
+        )
+    except (DladvisorError, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        # A full disk or a read-only folder shows up as OSError, or as TensorFlow's or
+        # HDF5's own error, from anywhere in the run.
+        error = None if run_dir is None else storage_error(exc, "--out", run_dir)
+        if error is None:  # not a write that cannot succeed here: a bug, shown as one
+            raise
+        if fresh and (made_dir or lock is not None):
+            shutil.rmtree(run_dir, ignore_errors=True)  # nothing half-written stays
+            error = ConfigError(f"{error}; nothing of the run was kept")
+        else:
+            error = ConfigError(f"{error}; finished trials are kept for --resume")
+        raise error from exc
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _train_in(
+    run_dir, profile, recommendation, technique, task, settings, fresh, reporter, deadline, started
+) -> TrainResult:
+    """Fit, tune and export into the locked ``run_dir``; a fresh run that fails leaves
+    nothing behind, an interrupted one stays resumable."""
     precision_before = _global_precision()
     try:
         with SessionClock(run_dir, started):
@@ -339,13 +396,13 @@ def train(
                 technique=technique,
                 task=task,
                 settings=settings,
-                resume=resume is not None,
+                resume=not fresh,
                 reporter=reporter,
                 deadline=deadline,
                 started=started,
             )
     except DladvisorError:
-        if resume is None:  # a fresh run that produced nothing leaves nothing behind
+        if fresh:  # a fresh run that produced nothing leaves nothing behind
             shutil.rmtree(run_dir, ignore_errors=True)
         raise
     except KeyboardInterrupt:
@@ -2272,7 +2329,8 @@ def _choose_technique(asked: str, profile: Profile, rec: Recommendation) -> str:
 
 def _create_run_dir(
     run_dir: Path, path, target: str, settings: TrainSettings, read_options: ReadOptions | None
-) -> None:
+) -> RunLock:
+    """Create ``run_dir``, lock it and write ``run.json``; returns the held lock."""
     check_new_run_dir(run_dir, also=f"continue it with --resume {run_dir}, or")
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -2281,17 +2339,25 @@ def _create_run_dir(
             f"--out {run_dir}: cannot create the run directory ({exc.strerror}); choose a "
             "writable location"
         ) from exc
-    saved = asdict(settings)
-    for folder in ("masks", "low_res"):  # --resume may run from another folder
-        if saved[folder] is not None:
-            saved[folder] = str(Path(saved[folder]).resolve())
-    request = {
-        "data": str(Path(path).resolve()),
-        "target": target,
-        "settings": saved,
-        "read_options": asdict(read_options) if read_options else None,
-    }
-    write_text_atomically(run_dir / "run.json", json.dumps(request, indent=2))
+    lock = RunLock(run_dir).acquire()  # two runs started at once on one --out: one wins
+    try:
+        # The other run may have finished between the check and the lock.
+        check_new_run_dir(run_dir, also=f"continue it with --resume {run_dir}, or", own=True)
+        saved = asdict(settings)
+        for folder in ("masks", "low_res"):  # --resume may run from another folder
+            if saved[folder] is not None:
+                saved[folder] = str(Path(saved[folder]).resolve())
+        request = {
+            "data": str(Path(path).resolve()),
+            "target": target,
+            "settings": saved,
+            "read_options": asdict(read_options) if read_options else None,
+        }
+        write_text_atomically(run_dir / "run.json", json.dumps(request, indent=2))
+    except BaseException:
+        lock.release()
+        raise
+    return lock
 
 
 def _resumed(resume, path, settings: TrainSettings):

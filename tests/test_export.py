@@ -14,6 +14,7 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import errno
 import hashlib
 import json
 import subprocess
@@ -547,6 +548,24 @@ def test_write_predictions_is_a_complete_csv_and_leaves_no_temporary(penguins, s
     assert (tmp_path / "from_pandas.csv").read_bytes() == target.read_bytes()
     with pytest.raises(ConfigError, match="does not exist"):
         write_predictions(result, tmp_path / "absent" / "p.csv")
+
+
+def test_a_full_disk_while_writing_predictions_is_one_line_and_leaves_no_file(
+    saved, tmp_path, cli, monkeypatch
+):
+    def disk_full(table, where):
+        Path(where).write_text("half a fi")  # the writer gets part of the way first
+        raise OSError(errno.ENOSPC, "No space left on device", str(where))
+
+    monkeypatch.setattr(pacsv, "write_csv", disk_full)
+    out = tmp_path / "out" / "p.csv"
+    out.parent.mkdir()
+    code, stdout, stderr = cli("predict", saved[0], PENGUINS, "--out", out)
+    assert code == 1 and stdout == ""
+    assert stderr.count("\n") == 1 and "Traceback" not in stderr
+    assert f"--out {out}" in stderr and "No space left on device" in stderr
+    assert "free some space" in stderr
+    assert list(out.parent.iterdir()) == []
 
 
 def test_importing_export_does_not_import_tensorflow():

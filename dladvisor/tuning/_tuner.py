@@ -22,7 +22,7 @@ import keras_tuner
 import numpy as np
 from keras_tuner.engine import trial as trial_module
 
-from dladvisor.rundir import TENSORBOARD_DIR
+from dladvisor.rundir import TENSORBOARD_DIR, storage_failure
 from dladvisor.tuning.budget import Deadline
 from dladvisor.tuning.parallel import trial_number
 from dladvisor.tuning.progress import ProgressReporter
@@ -37,6 +37,11 @@ HYPERBAND_KEYS = (
     "tuner/round",
     "tuner/trial_id",
 )
+
+
+class OutputNotWritable(keras_tuner.errors.FatalError):
+    """A trial could not write its files (a full disk, a read-only folder): the search
+    stops, since no later trial could either."""
 
 
 class TrialMonitor(keras.callbacks.Callback):
@@ -297,6 +302,10 @@ class DladvisorTuner(keras_tuner.Tuner):
                     raise
         except Exception as exc:
             info["error"] = one_line(exc)
+            if storage_failure(exc) is not None:
+                # No later trial can write either: stop the search (keras-tuner lets a
+                # FatalError through) and let the run say what is wrong.
+                raise OutputNotWritable(info["error"]) from exc
             raise
 
     def _fit_trial(self, trial, x, y, validation_data, epochs, class_weight, folds):
@@ -547,7 +556,10 @@ def _is_nan(value) -> bool:
 
 
 def out_of_memory(exc: BaseException) -> bool:
-    """Whether ``exc`` says a device (or the host) ran out of memory."""
+    """Whether ``exc`` says a device (or the host) ran out of memory (TensorFlow also
+    reports a full disk as ResourceExhaustedError: that is not memory)."""
+    if storage_failure(exc) is not None:
+        return False
     if isinstance(exc, MemoryError):
         return True
     try:

@@ -176,7 +176,10 @@ def _memory_by_index() -> dict[int, int]:
 
 
 def _found_gpus(tf) -> list:
-    return tf.config.list_physical_devices("GPU")
+    from dladvisor._tensorflow import quiet_native_logs
+
+    with quiet_native_logs():  # the first look starts CUDA, which may log its failure
+        return tf.config.list_physical_devices("GPU")
 
 
 def setup_devices(
