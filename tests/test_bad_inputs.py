@@ -117,7 +117,18 @@ def test_corpus_covers_every_reader_and_stays_small():
     assert commands == {"profile", "train", "predict"}
 
 
-@pytest.mark.parametrize("case", REFUSED, ids=[case["name"] for case in REFUSED])
+# The predict cases need a model, trained once (1 trial, 1 epoch): marked slow, as training is.
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(
+            case,
+            id=case["name"],
+            marks=[pytest.mark.slow] if "{model}" in case["command"] else [],
+        )
+        for case in REFUSED
+    ],
+)
 def test_refused(case, cli, tmp_path, request):
     path = _input(case, tmp_path)
     inputs = [path] + [CORPUS / extra for extra in case.get("inputs", [])]
