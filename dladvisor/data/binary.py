@@ -256,6 +256,7 @@ def _ratings(path: Path, name: str, column: "pa.ChunkedArray") -> np.ndarray | N
         or pa.types.is_floating(column.type)
         or pa.types.is_boolean(column.type)
     ):
+        _refuse_stray_words(path, name, column)
         return None
     values = pc.fill_null(pc.cast(column, pa.float64()), np.nan).to_numpy(zero_copy_only=False)
     bad = np.flatnonzero(~np.isfinite(values))
@@ -265,6 +266,28 @@ def _ratings(path: Path, name: str, column: "pa.ChunkedArray") -> np.ndarray | N
             "in all); fill them in or remove those rows"
         )
     return values
+
+
+def _refuse_stray_words(path: Path, name: str, column: "pa.ChunkedArray") -> None:
+    """Refuse a text rating column that is numbers but for a few words ("great" among
+    1-5 stars): read as a plain table, the ratings would silently become categories."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+        return
+    present = pc.drop_null(column)
+    numeric = pc.match_substring_regex(
+        present, r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
+    ).to_numpy(zero_copy_only=False)
+    if numeric.size and numeric.mean() >= 0.5 and not numeric.all():
+        first = int(np.flatnonzero(~numeric)[0])
+        row = int(np.flatnonzero(pc.is_valid(column).to_numpy(zero_copy_only=False))[first]) + 1
+        raise DataError(
+            f"{path}: row {row} of column {name!r} is {present[first].as_py()[:40]!r}, not "
+            f"a number, among numeric ratings; ratings must be numbers: fix or remove "
+            f"that row"
+        )
 
 
 def interactions_from_table(

@@ -136,8 +136,15 @@ def reader_for(path: Path) -> Reader:
             f"{path} is a folder, but a data file was expected; point at a file. "
             f"Supported: {supported_formats()}"
         )
+    if suffix == "" and format_suffix(path)[1] == "zip":
+        raise UnsupportedFormatError(
+            f"{path}: a zip archive is read only when it holds one delimited text file "
+            f"and is named like it (data.csv.zip); unzip it and point at the data file "
+            f"or folder inside"
+        )
     raise UnsupportedFormatError(
-        f"{path}: cannot read files ending in {suffix or '(no suffix)'!r}. "
+        f"{path}: cannot read files ending in {suffix or '(no suffix)'!r}; rename it if "
+        f"it holds one of the supported formats, or convert it to one. "
         f"Supported: {supported_formats()}"
     )
 

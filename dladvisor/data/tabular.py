@@ -138,6 +138,12 @@ def _content_compression(path: Path) -> str | None:
     return None
 
 
+def _leaves_archive(name: str) -> bool:
+    """Whether a zip member's path is absolute or climbs out with ``..`` (zip slip)."""
+    parts = name.replace("\\", "/").split("/")
+    return name.startswith(("/", "\\")) or bool(re.match(r"[A-Za-z]:", name)) or ".." in parts
+
+
 def _zip_member(path: Path, archive: zipfile.ZipFile) -> str:
     """The one data member of a zip archive, or an error naming what is inside."""
     names = [
@@ -149,6 +155,15 @@ def _zip_member(path: Path, archive: zipfile.ZipFile) -> str:
         raise DataError(
             f"{path}: looks like an Excel workbook, not delimited text; rename it to end "
             f"in .xlsx, or export the sheet to CSV"
+        )
+    outside = [name for name in names if _leaves_archive(name)]
+    if outside:
+        # Nothing is unpacked, but a member named ../x or /x is how a hostile archive
+        # (zip slip) writes outside the folder it is extracted into: refuse it outright.
+        raise DataError(
+            f"{path}: the zip archive holds a file whose path leads outside it "
+            f"({outside[0]!r}); do not unzip it - it may be hostile; re-create the "
+            f"archive from the data file alone"
         )
     if len(names) != 1:
         shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")

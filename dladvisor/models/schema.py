@@ -106,6 +106,7 @@ class TableSchema:
 
         Raises:
             ConfigError: the profile has no target or no table, or no column is usable.
+            DataError: the table has fewer than three rows (one per part of the split).
         """
         if profile.table is None:
             raise ConfigError(f"{profile.source}: a model on columns needs a table")
@@ -113,6 +114,11 @@ class TableSchema:
             raise ConfigError(
                 f"{profile.source}: training needs a target; pass --target COLUMN "
                 f"({profile.target_note})"
+            )
+        if profile.table.rows < 3:  # the split needs a row for each part
+            raise DataError(
+                f"{profile.source}: only {profile.table.rows} row(s), too few to train on: "
+                "the training, validation and test parts need a row each; add rows"
             )
         target = profile.target
         classes = tuple(label for label, _ in sorted(target.class_counts))

@@ -43,7 +43,13 @@ from dladvisor.recommender.targets import (
     guess_annotation,
 )
 
-__all__ = ["check_image_file", "CLASS_LEVELS", "TARGET_ANNOTATIONS", "profile_images"]
+__all__ = [
+    "check_image_file",
+    "CLASS_LEVELS",
+    "MAX_IMAGE_PIXELS",
+    "TARGET_ANNOTATIONS",
+    "profile_images",
+]
 
 #: Bytes of an image array hashed at a time (a memory-mapped file is read this much at once).
 _CHUNK_BYTES = 64 * 2**20
@@ -71,6 +77,10 @@ _ARRAY_MODES = {1: "L", 3: "RGB", 4: "RGBA"}
 #: Where a complete file of each format ends: (marker, within this many last bytes).
 _END_MARKERS = {"JPEG": (b"\xff\xd9", 64), "MPO": (b"\xff\xd9", 64), "PNG": (b"IEND", 16)}
 _TRUNCATED = "truncated (no end marker)"
+#: Images whose header claims more pixels than this are refused before any decoding:
+#: Pillow's own default decompression-bomb limit (about 9,459 x 9,459), kept here so that
+#: another library lifting ``PIL.Image.MAX_IMAGE_PIXELS`` cannot lift it for dladvisor.
+MAX_IMAGE_PIXELS = 89_478_485
 
 
 @dataclass
@@ -278,12 +288,14 @@ def _open(data: bytes) -> tuple[tuple[int, int], str] | str:
             with Image.open(io.BytesIO(data)) as image:
                 size, mode, image_format = image.size, image.mode, image.format
     except (Image.DecompressionBombWarning, Image.DecompressionBombError):
-        return (
-            f"too large: over Pillow's limit of {Image.MAX_IMAGE_PIXELS or 0:,} pixels "
-            "(decompression-bomb guard)"
-        )
+        size = None
     except Exception as exc:  # Pillow raises many types for broken files
         return _reason(exc)
+    if size is None or size[0] * size[1] > MAX_IMAGE_PIXELS:
+        return (
+            f"too large: over the limit of {MAX_IMAGE_PIXELS:,} pixels "
+            "(decompression-bomb guard)"
+        )
     if _truncated(data, image_format):
         return _TRUNCATED
     return size, mode

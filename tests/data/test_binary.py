@@ -350,3 +350,20 @@ def test_a_threshold_for_data_without_ratings_is_refused(tmp_path):
     path.write_text("a,b\n1,2\n3,4\n")
     with pytest.raises(ConfigError, match=r"--threshold 4: .*plain.csv is not an interaction list"):
         read(path, ReadOptions(threshold=4))
+
+
+def test_a_word_among_numeric_ratings_is_refused(tmp_path):
+    path = tmp_path / "ratings.csv"
+    path.write_text("user,item,rating\n1,a,5\n1,b,great\n2,a,3\n2,b,4\n")
+    with pytest.raises(DataError) as caught:
+        read(path)
+    assert str(caught.value) == (
+        f"{path}: row 2 of column 'rating' is 'great', not a number, among numeric "
+        "ratings; ratings must be numbers: fix or remove that row"
+    )
+
+
+def test_ratings_that_are_all_words_leave_a_plain_table(tmp_path):
+    path = tmp_path / "reviews.csv"
+    path.write_text("user,item,rating\n1,a,good\n1,b,bad\n2,a,good\n")
+    assert read(path).kind == "tabular"

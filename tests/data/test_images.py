@@ -9,6 +9,7 @@ arrays) are synthetic because no real set has those defects on demand.
 from __future__ import annotations
 
 import io
+import math
 import os
 import struct
 import zlib
@@ -247,6 +248,19 @@ def test_a_huge_image_header_is_unreadable_and_not_decoded(tmp_path, monkeypatch
     assert profile.image.count == 1
     ((path, reason),) = profile.image.unreadable_files
     assert path.endswith("huge.png") and "too large" in reason
+
+
+def test_the_pixel_limit_holds_when_pillows_own_is_lifted(tmp_path, monkeypatch):
+    from dladvisor.recommender.image_profiler import MAX_IMAGE_PIXELS, check_image_file
+
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", None)  # as some libraries do
+    side = math.isqrt(MAX_IMAGE_PIXELS) + 1
+    _bomb_png(tmp_path / "huge.png", side=side)
+    assert check_image_file(tmp_path / "huge.png") == (
+        "too large: over the limit of 89,478,485 pixels (decompression-bomb guard)"
+    )
+    _bomb_png(tmp_path / "fits.png", side=side - 1)
+    assert "too large" not in (check_image_file(tmp_path / "fits.png") or "")
 
 
 def test_link_loops_of_folders_and_files_neither_hang_nor_crash(tmp_path):

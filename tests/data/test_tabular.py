@@ -185,6 +185,17 @@ def test_zip_with_two_members_is_refused(tmp_path):
     assert "a.csv" in message and "unzip" in message
 
 
+@pytest.mark.parametrize("member", ["../../outside.csv", "/tmp/absolute.csv", "a/../../b.csv"])
+def test_zip_member_leading_outside_the_archive_is_refused(tmp_path, member):
+    path = tmp_path / "data.csv.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(member, SIMPLE)
+    message = read_error(path)
+    assert "leads outside it" in message and repr(member) in message
+    assert "re-create the archive" in message
+    assert list(tmp_path.iterdir()) == [path]  # nothing unpacked anywhere
+
+
 def test_gzip_without_gz_suffix_is_detected(tmp_path):
     path = write(tmp_path / "data.csv", gzip.compress(SIMPLE.encode()))
     data = read(path)
@@ -491,6 +502,19 @@ def test_unsupported_suffix_lists_formats(tmp_path):
     for expected in ("'.xyz'", ".csv", ".parquet", ".jsonl", ".xlsx", ".gz"):
         assert expected in message
     assert "\n" not in message
+    assert "; rename it if it holds one of the supported formats" in message
+
+
+def test_bare_zip_archive_says_to_unzip(tmp_path):
+    path = tmp_path / "archive.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("images/cat.png", b"\x89PNG")
+    with pytest.raises(UnsupportedFormatError) as caught:
+        read(path)
+    assert str(caught.value) == (
+        f"{path}: a zip archive is read only when it holds one delimited text file and is "
+        "named like it (data.csv.zip); unzip it and point at the data file or folder inside"
+    )
 
 
 def test_missing_path(tmp_path):

@@ -1,0 +1,4 @@
+@problemName demo
+@timeStamps false
+@univariate true
+@classLabel true a b
