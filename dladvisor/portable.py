@@ -79,6 +79,9 @@ _CUTS = {
     "tflite": ("StringLookup", "TextVectorization", "Resizing"),
     "onnx": ("StringLookup", "TextVectorization", "Resizing"),
 }
+#: What Keras' TextVectorization removes after lower-casing (its "strip_punctuation"
+#: pattern, keras/src/layers/preprocessing/text_vectorization.py).
+_STRIP_REGEX = r'[!"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~\']'
 _ONNX_PACKAGES = ("tf2onnx", "onnx", "onnxruntime")
 _ONNX_TESTED = "tf2onnx 1.17 declares and tests TensorFlow 2.13-2.15 (ONNX opsets 14-18)"
 
@@ -140,6 +143,7 @@ def export_run(
     from dladvisor.export import load
     from dladvisor.rundir import RunDirectory
 
+    _register_models()
     say = progress or (lambda line: None)
     if fmt not in FORMATS:
         raise ConfigError(f"--format {fmt!r}: expected one of {', '.join(FORMATS)}")
@@ -198,6 +202,13 @@ def export_run(
             "versions": _versions(fmt),
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }
+        if np.isnan(got).any() and not np.isnan(expected).any():
+            raise ExportError(
+                f"{fmt}: the artifact gives NaN where the model gives numbers on "
+                f"{checked_on} (a missing value the converted graph does not fill: the "
+                "converter turned the fill into arithmetic, and NaN x 0 is NaN); nothing "
+                "was written - use --format savedmodel or tflite"
+            )
         if not passed:
             raise ExportError(
                 f"{fmt}: the artifact's outputs differ from the model's by up to {diff:.3g} "
@@ -216,6 +227,12 @@ def export_run(
         checked_on=checked_on,
         notes=tuple(notes),
     )
+
+
+def _register_models() -> None:
+    """Registers the model classes with Keras' serialisation that a run may hold (the
+    RBM is a Model subclass of its own), so that load() can read them."""
+    import dladvisor.models.rbm  # noqa: F401
 
 
 def load_export(path: str | Path):
@@ -619,13 +636,11 @@ def _step_of(layer) -> dict[str, Any]:
                 "standardisation, whitespace split and a fixed length is exported; use "
                 "--format savedmodel"
             )
-        from keras.src.layers.preprocessing.text_vectorization import DEFAULT_STRIP_REGEX
-
         vocabulary = layer.get_vocabulary()
         return {
             "op": "text_vectorization",
             "lowercase": "ascii",
-            "strip_regex": DEFAULT_STRIP_REGEX,
+            "strip_regex": _STRIP_REGEX,
             "split": "whitespace",
             "vocabulary": vocabulary[2:],
             "pad_index": 0,
@@ -716,6 +731,48 @@ def _op_reason(exc: BaseException) -> str:
 
 
 def _write_onnx(serving, path: Path) -> None:
+    """Convert with tf2onnx: as Keras' own ONNX export does, or - when that graph asks
+    for inputs the model does not have or cannot be loaded - from a frozen graph."""
+    import tf2onnx
+
+    wanted = {t.name for t in serving.inputs}
+    failures = []
+    for convert in (_onnx_by_keras, _onnx_frozen):
+        try:
+            _quiet(lambda: convert(serving, path))
+        except Exception as exc:  # tf2onnx raises many kinds
+            failures.append(_op_reason(exc))
+            continue
+        # tf2onnx can write a file for a graph it could not convert (unsupported ops
+        # left in as custom nodes); only onnxruntime loading it tells.
+        try:
+            import onnxruntime
+
+            session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        except Exception as exc:
+            failures.append(f"onnxruntime cannot load the graph: {_op_reason(exc)}")
+            continue
+        names = {i.name.split(":")[0] for i in session.get_inputs()}
+        if names == wanted:
+            return
+        failures.append(f"the graph asks for inputs {sorted(names - wanted)}")
+    raise ExportError(
+        f"--format onnx: tf2onnx {tf2onnx.__version__} could not convert this model "
+        f"({failures[-1]}); {_ONNX_TESTED}, this is TensorFlow {_tf_version()} - use "
+        "--format savedmodel or tflite"
+    )
+
+
+def _onnx_by_keras(serving, path: Path) -> None:
+    from keras.src.export.export_utils import get_input_signature
+
+    # Keras asks for a signature from a model that was never called; ours is new.
+    serving.export(
+        str(path), format="onnx", verbose=False, input_signature=get_input_signature(serving)
+    )
+
+
+def _onnx_frozen(serving, path: Path) -> None:
     import tf2onnx
     from keras.src import tree
     from keras.src.export.export_utils import get_input_signature, make_tf_tensor_spec
@@ -725,40 +782,19 @@ def _write_onnx(serving, path: Path) -> None:
         convert_variables_to_constants_v2,
     )
 
-    try:
-        signature = tree.map_structure(make_tf_tensor_spec, get_input_signature(serving))
-        function = get_concrete_fn(serving, signature).get_concrete_function(*signature)
-        # Constants the layers hold as tensors (a Normalization's mean and variance)
-        # are captured by the traced function; tf2onnx's from_function turns those
-        # into graph inputs without values, so they are frozen into the graph first.
-        frozen = convert_variables_to_constants_v2(function)
-        patch_tf2onnx()  # what Keras' own ONNX export does for NumPy 2
-        _quiet(
-            lambda: tf2onnx.convert.from_graph_def(
-                frozen.graph.as_graph_def(),
-                input_names=[t.name for t in frozen.inputs],
-                output_names=[t.name for t in frozen.outputs],
-                output_path=str(path),
-            )
-        )
-    except Exception as exc:  # tf2onnx raises many kinds
-        raise ExportError(
-            f"--format onnx: tf2onnx {tf2onnx.__version__} failed on this model "
-            f"({_op_reason(exc)}); {_ONNX_TESTED}, this is TensorFlow {_tf_version()} - "
-            "use --format savedmodel or tflite"
-        ) from exc
-    # tf2onnx can write a file for a graph it could not convert (unsupported ops are
-    # left in as custom nodes); only onnxruntime loading it tells.
-    try:
-        import onnxruntime
-
-        onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    except Exception as exc:
-        raise ExportError(
-            f"--format onnx: tf2onnx {tf2onnx.__version__} wrote a graph onnxruntime cannot "
-            f"run ({_op_reason(exc)}); {_ONNX_TESTED}, this is TensorFlow {_tf_version()} - "
-            "use --format savedmodel or tflite"
-        ) from exc
+    signature = tree.map_structure(make_tf_tensor_spec, get_input_signature(serving))
+    function = get_concrete_fn(serving, signature).get_concrete_function(*signature)
+    # Constants the layers hold as tensors (a Normalization's mean and variance) are
+    # captured by the traced function, and from_function makes them graph inputs
+    # without values; frozen into the graph they stay constants.
+    frozen = convert_variables_to_constants_v2(function)
+    patch_tf2onnx()  # what Keras' own ONNX export does for NumPy 2
+    tf2onnx.convert.from_graph_def(
+        frozen.graph.as_graph_def(),
+        input_names=[t.name for t in frozen.inputs],
+        output_names=[t.name for t in frozen.outputs],
+        output_path=str(path),
+    )
 
 
 def _tf_version() -> str:
