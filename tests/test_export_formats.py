@@ -50,7 +50,7 @@ def _texts(path: Path) -> Path:
     rows = ["review,label"]
     for i in range(60):
         text = "a warm, funny and lovely film" if i % 2 else "a dull slow boring FILM!"
-        rows.append(f"{text} words here {i},{'pos' if i % 2 else 'neg'}")
+        rows.append(f"\"{text} words here {i}\",{'pos' if i % 2 else 'neg'}")
     path.write_text("\n".join(rows) + "\n")
     return path
 
