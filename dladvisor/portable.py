@@ -253,7 +253,7 @@ def load_export(path: str | Path):
     path = Path(path)
     record = _read_json(path / EXPORT_FILE, "export.json")
     if record.get("format") != EXPORT_FORMAT:
-        raise DataError(f"{path / EXPORT_FILE}: no \"format\": \"{EXPORT_FORMAT}\" marker")
+        raise DataError(f'{path / EXPORT_FILE}: no "format": "{EXPORT_FORMAT}" marker')
     fmt = record.get("export_format")
     if fmt == "keras":
         return load(path)
@@ -269,7 +269,9 @@ def load_export(path: str | Path):
         )
     spec = check_spec(_read_json(path / PREPROCESSING_FILE, PREPROCESSING_FILE), str(path))
     model = _open(fmt, path, spec)
-    return TrainedModel(schema=schema, metadata=metadata, model=model, path=path / record["artifact"])
+    return TrainedModel(
+        schema=schema, metadata=metadata, model=model, path=path / record["artifact"]
+    )
 
 
 def exported_format(path: Path) -> str | None:
@@ -333,7 +335,11 @@ def _check_inputs(run_dir: Path, trained) -> tuple[Any, str, list[str]]:
     if kind == "generator":
         rng = np.random.default_rng(0)
         z = rng.standard_normal((GENERATOR_CHECK_ROWS, trained.schema.latent_dim))
-        return z.astype(np.float32), f"{GENERATOR_CHECK_ROWS} standard-normal noise vectors (seed 0)", []
+        return (
+            z.astype(np.float32),
+            f"{GENERATOR_CHECK_ROWS} standard-normal noise vectors (seed 0)",
+            [],
+        )
     request = _read_json(run_dir / "run.json", "run.json")
     data = Path(request.get("data") or "")
     if not data.exists():
@@ -392,7 +398,7 @@ def _synthetic(trained) -> tuple[Any, str]:
         if spec.dtype == "string":
             words = _vocabulary_of(model) or ["word"]
             texts = [" ".join(rng.choice(words, 6)) for _ in range(n)]
-            return np.asarray(texts, dtype=object), f"{n} texts of random vocabulary words (seed 0)"
+            return np.asarray(texts, dtype=str), f"{n} texts of random vocabulary words (seed 0)"
         steps = spec.shape[1] or getattr(schema, "lookback", None) or 20
         values = rng.standard_normal((n, steps, spec.shape[2])).astype(np.float32)
         return values, f"{n} random standard-normal sequences (seed 0)"
@@ -406,7 +412,7 @@ def _synthetic(trained) -> tuple[Any, str]:
                 "never seen",
             ]
             raw[feature.name] = np.asarray(
-                [levels[i % len(levels)] for i in range(n)], dtype=object
+                [levels[i % len(levels)] for i in range(n)], dtype=str
             ).reshape(n, 1)
         else:
             s = stats.get(feature.name) or {}
@@ -496,8 +502,8 @@ def _write_artifact(trained, run_dir: Path, fmt: str, staging: Path):
         _write_tflite(serving, staging / artifact)
     else:
         _write_onnx(serving, staging / artifact)
-    if True:  # every artifact but keras: how to make its inputs from raw ones
-        (staging / PREPROCESSING_FILE).write_text(json.dumps(spec, indent=2) + "\n", "utf-8")
+    # Every artifact but keras: how to make its inputs from raw ones.
+    (staging / PREPROCESSING_FILE).write_text(json.dumps(spec, indent=2) + "\n", "utf-8")
     inputs = [
         {
             "name": e["artifact_input"],
@@ -605,9 +611,14 @@ def _step_of(layer) -> dict[str, Any]:
     config = layer.get_config()
     if isinstance(layer, keras.layers.StringLookup):
         oov = int(config.get("num_oov_indices", 1))
-        if config.get("mask_token") is not None or oov != 1 or config["output_mode"] not in (
-            "int",
-            "one_hot",
+        if (
+            config.get("mask_token") is not None
+            or oov != 1
+            or config["output_mode"]
+            not in (
+                "int",
+                "one_hot",
+            )
         ):
             raise ExportError(
                 f"layer {layer.name}: a string lookup with a mask token, several "
