@@ -398,7 +398,7 @@ def _synthetic(trained) -> tuple[Any, str]:
         if spec.dtype == "string":
             words = _vocabulary_of(model) or ["word"]
             texts = [" ".join(rng.choice(words, 6)) for _ in range(n)]
-            return np.asarray(texts, dtype=str), f"{n} texts of random vocabulary words (seed 0)"
+            return np.asarray(texts, dtype=object), f"{n} texts of random vocabulary words (seed 0)"
         steps = spec.shape[1] or getattr(schema, "lookback", None) or 20
         values = rng.standard_normal((n, steps, spec.shape[2])).astype(np.float32)
         return values, f"{n} random standard-normal sequences (seed 0)"
@@ -411,9 +411,8 @@ def _synthetic(trained) -> tuple[Any, str]:
                 "",
                 "never seen",
             ]
-            raw[feature.name] = np.asarray(
-                [levels[i % len(levels)] for i in range(n)], dtype=str
-            ).reshape(n, 1)
+            # Text as TableSchema.inputs gives it: a 1-D object array.
+            raw[feature.name] = np.asarray([levels[i % len(levels)] for i in range(n)], object)
         else:
             s = stats.get(feature.name) or {}
             mean, sd = float(s.get("mean", 0.0)), float(s.get("variance", 1.0)) ** 0.5
