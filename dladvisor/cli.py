@@ -93,6 +93,7 @@ def cli() -> None:
       dladvisor recommend examples/penguins.csv --target species
       dladvisor train examples/penguins.csv --target species --time-budget 2m
       dladvisor predict runs/penguins-20261125-120000 new_penguins.csv
+      dladvisor export runs/penguins-20261125-120000 --format onnx
     """
 
 
@@ -631,6 +632,9 @@ def predict(
 ):
     """Predict with a trained MODEL (a run directory or its model.keras) on DATA.
 
+    MODEL may also be an export folder of `dladvisor export` (tables, images, sequences
+    and texts): the artifact runs in its own runtime and gives the same columns.
+
     For a model of a table, DATA is a table: its columns are checked against those the
     model was trained on (missing ones are named; extra ones are ignored with a note).
     For a model of images, DATA is an image file, a folder of images, a CSV of image
@@ -899,6 +903,62 @@ def _write_restored(trained, data: Path, masks: Path | None, out: Path | None) -
     what = "filled the holes of" if schema.task == "inpainting" else f"upscaled x{schema.scale}"
     click.echo(f"{what} {len(restored):,} image(s) with {trained.metadata.get('technique')}")
     click.echo(f"written: {target}/")
+
+
+@cli.command("export")
+@click.argument("run_dir", type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["keras", "savedmodel", "tflite", "onnx"]),
+    required=True,
+    help="keras: model.keras + metadata.json; savedmodel: TensorFlow Serving's format, raw "
+    "inputs; tflite: builtin operators only; onnx: via tf2onnx. tflite and onnx take the "
+    "numbers after the string lookups, written as preprocessing.json.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    metavar="DIR",
+    help="Export folder to create (must not exist, or be empty). Default: "
+    "RUN_DIR/export/<format>/.",
+)
+@_trust_model_option
+@_quiet_option
+def export_command(run_dir, fmt, out, trust_model, quiet):
+    """Export the model of RUN_DIR for serving outside Python, and check it agrees.
+
+    The artifact is run in its own runtime (the SavedModel loader, the TFLite
+    interpreter, onnxruntime) on the run's test part and compared with the Keras model;
+    the largest difference and the tolerance are written to export.json. An artifact
+    that disagrees is not kept. `dladvisor predict EXPORT_DIR DATA` predicts with it.
+
+    \b
+    Examples:
+      dladvisor export runs/penguins-20261125-120000 --format onnx
+      dladvisor export runs/digits-20261125-120000 --format tflite --out digits_tflite
+      dladvisor predict runs/penguins-20261125-120000/export/onnx new_penguins.csv
+    """
+    from dladvisor.portable import export_run
+    from dladvisor.report.escape import for_terminal
+
+    reporter = _reporter(quiet, False)
+    result = export_run(run_dir, fmt, out, progress=reporter.message, trust_model=trust_model)
+    for note in result.notes:
+        click.echo(f"note: {for_terminal(note)}", err=True)
+    click.echo(f"exported: {for_terminal(result.artifact)} ({_size_text(result.size_bytes)})")
+    click.echo(
+        f"agreement: max abs diff {result.max_abs_diff:.3g} <= tolerance "
+        f"{result.tolerance:.3g} on {for_terminal(result.checked_on)}"
+    )
+
+
+def _size_text(size: int) -> str:
+    for unit in ("bytes", "KiB", "MiB"):
+        if size < 1024 or unit == "MiB":
+            return f"{size:,} {unit}" if unit == "bytes" else f"{size:,.1f} {unit}"
+        size /= 1024
+    return f"{size:,.1f} GiB"  # pragma: no cover
 
 
 @cli.command()

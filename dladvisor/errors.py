@@ -13,6 +13,7 @@ __all__ = [
     "DladvisorError",
     "DataError",
     "DataFileNotFoundError",
+    "ExportError",
     "UnsupportedFormatError",
     "UnsafeModelError",
     "ConfigError",
@@ -44,6 +45,11 @@ class UnsafeModelError(DataError):
 
 class ConfigError(DladvisorError, ValueError):
     """An option or setting is invalid (an unknown target column, task or output path)."""
+
+
+class ExportError(DladvisorError, RuntimeError):
+    """An export could not be made or checked: a converter failed or is missing, or the
+    artifact's outputs differ from the model's; the message says what to use instead."""
 
 
 class TuningError(DladvisorError, RuntimeError):

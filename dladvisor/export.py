@@ -701,6 +701,13 @@ def load(path: str | Path, *, trust_model: bool = False) -> TrainedModel:
         raise DataFileNotFoundError(
             f"{path} does not exist; give a run directory made by `dladvisor train`"
         )
+    if path.is_dir() and (path / "export.json").is_file():
+        # An export folder of `dladvisor export`: keras ones load like a run directory,
+        # the others run their artifact (dladvisor.portable).
+        from dladvisor.portable import exported_format, load_export
+
+        if exported_format(path) != "keras":
+            return load_export(path)
     if path.is_dir():
         model_path, meta_path = path / MODEL_FILE, path / METADATA_FILE
     elif path.name == METADATA_FILE:
@@ -724,6 +731,19 @@ def load(path: str | Path, *, trust_model: bool = False) -> TrainedModel:
             f"{meta_path}: saved in model format version {version!r}, this dladvisor reads "
             f"up to {FORMAT_VERSION}; upgrade dladvisor (pip install -U dladvisor)"
         )
+    schema = _schema_of(record, meta_path)
+    if not model_path.is_file():
+        raise _not_ours(path, f"no {MODEL_FILE}")
+    return TrainedModel(
+        schema=schema,
+        metadata=record,
+        model=_load_keras(model_path, trust=trust_model),
+        path=model_path,
+    )
+
+
+def _schema_of(record: dict, meta_path: Path) -> Any:
+    """The schema saved in a ``metadata.json`` record (a one-line error if damaged)."""
     try:
         saved = record["schema"]
         kind = saved.get("kind") if isinstance(saved, dict) else None
@@ -744,14 +764,7 @@ def load(path: str | Path, *, trust_model: bool = False) -> TrainedModel:
             f"{meta_path}: the schema is incomplete ({_first_line(exc)}); the file was "
             "edited or damaged - train the model again with `dladvisor train`"
         ) from exc
-    if not model_path.is_file():
-        raise _not_ours(path, f"no {MODEL_FILE}")
-    return TrainedModel(
-        schema=schema,
-        metadata=record,
-        model=_load_keras(model_path, trust=trust_model),
-        path=model_path,
-    )
+    return schema
 
 
 def _load_keras(model_path: Path, *, trust: bool = False) -> Any:
