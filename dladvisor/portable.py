@@ -487,7 +487,7 @@ def _write_artifact(trained, run_dir: Path, fmt: str, staging: Path):
                 shutil.copy2(run_dir / extra, staging / extra)
         names = [getattr(t, "name", str(t)) for t in getattr(trained.model, "inputs", []) or []]
         return MODEL_FILE, None, [{"name": n} for n in names]
-    serving, entries = _serving_model(trained, cut=_CUTS[fmt])
+    serving, entries = _quiet(lambda: _serving_model(trained, cut=_CUTS[fmt]))
     spec = {"format": SPEC_FORMAT, "format_version": SPEC_VERSION, "inputs": entries}
     artifact = _ARTIFACTS[fmt]
     if fmt == "savedmodel":
@@ -511,17 +511,24 @@ def _write_artifact(trained, run_dir: Path, fmt: str, staging: Path):
 
 
 def _quiet(action: Callable[[], Any]) -> Any:
-    """Run a converter with its chatter (absl and TensorFlow logs, prints) kept off."""
+    """Run a converter or a runtime's start with its chatter kept off the terminal:
+    absl and TensorFlow logs, prints, Python warnings (deprecations, Keras' notes on
+    input names) and native lines on file descriptor 2 (replayed if it fails)."""
     import contextlib
     import io
     import logging
+    import warnings
+
+    from dladvisor._tensorflow import quiet_native_logs
 
     tf_logger = logging.getLogger("tensorflow")
     level = tf_logger.level
     tf_logger.setLevel(logging.ERROR)
     try:
-        with contextlib.redirect_stdout(io.StringIO()):
-            return action()
+        with warnings.catch_warnings(), quiet_native_logs():
+            warnings.simplefilter("ignore")
+            with contextlib.redirect_stdout(io.StringIO()):
+                return action()
     finally:
         tf_logger.setLevel(level)
 
@@ -708,7 +715,9 @@ def _export_saved_model(serving, folder: Path) -> None:
 
 
 def _write_tflite(serving, path: Path) -> None:
-    import tensorflow as tf
+    from dladvisor._tensorflow import import_tensorflow
+
+    tf = import_tensorflow()
 
     with tempfile.TemporaryDirectory() as tmp:
         _export_saved_model(serving, Path(tmp) / "sm")
@@ -881,14 +890,18 @@ class PortableModel:
         self.spec = spec
         self.output_shape = None
         if fmt == "savedmodel":
-            import tensorflow as tf
+            from dladvisor._tensorflow import import_tensorflow
+
+            tf = import_tensorflow()
 
             self._fn = tf.saved_model.load(str(artifact)).signatures["serving_default"]
         elif fmt == "tflite":
-            import tensorflow as tf
+            from dladvisor._tensorflow import import_tensorflow
 
-            interpreter = tf.lite.Interpreter(model_path=str(artifact))
-            self._fn = interpreter.get_signature_runner()
+            tf = import_tensorflow()
+
+            interpreter = _quiet(lambda: tf.lite.Interpreter(model_path=str(artifact)))
+            self._fn = _quiet(interpreter.get_signature_runner)
         else:
             import onnxruntime
 
@@ -903,11 +916,13 @@ class PortableModel:
             out = self._session.run(None, {self._names[k]: v for k, v in feeds.items()})
             return np.asarray(out[0])
         if self.format == "savedmodel":
-            import tensorflow as tf
+            from dladvisor._tensorflow import import_tensorflow
+
+            tf = import_tensorflow()
 
             result = self._fn(**{k: tf.constant(v) for k, v in feeds.items()})
-        else:
-            result = self._fn(**feeds)
+        else:  # the interpreter logs its CPU delegate natively on the first call
+            result = _quiet(lambda: self._fn(**feeds))
         (value,) = result.values()
         return np.asarray(value)
 
