@@ -21,6 +21,7 @@ import pandas as pd
 import pytest
 
 import dladvisor
+from dladvisor.errors import ConfigError
 from dladvisor.training import TrainSettings
 
 pytestmark = pytest.mark.slow
@@ -29,8 +30,11 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 FORMATS = ("keras", "savedmodel", "tflite", "onnx")
 TECHNIQUES = ("mlp", "cnn", "rnn", "gan", "rbm")
 #: Pairs the command refuses, with a fragment of the reason.
-REFUSED = {("rnn", "tflite"): "recurrent layers"}
 QUICK = TrainSettings(max_trials=1, time_budget_s=120, max_epochs=1)
+#: Pairs refused in one line: a masked LSTM becomes TensorList operators, which no TFLite
+#: builtin expresses, and the select-TensorFlow-ops file would not run in the tensorflow
+#: package's own interpreter either (it lacks the Flex delegate).
+REFUSED = {("rnn", "tflite"): "recurrent layers"}
 
 
 def _table(path: Path) -> Path:
@@ -40,6 +44,9 @@ def _table(path: Path) -> Path:
     size = rng.normal(5, 2, n).round(2)
     weight = rng.normal(50, 10, n).round(1)
     label = np.where((colour == "red") ^ (size > 5), "yes", "no")
+    # Missing numbers in every part of the split: the model fills them (and flags them),
+    # and each format must do the same - once, tf2onnx made NaN of them.
+    weight[rng.choice(n, 20, replace=False)] = np.nan
     pd.DataFrame({"colour": colour, "size": size, "weight": weight, "label": label}).to_csv(
         path, index=False
     )
@@ -200,7 +207,7 @@ def test_predict_on_an_export_folder_equals_predict_on_the_run(
     exports, runs, cli, tmp_path, technique, fmt
 ):
     if (technique, fmt) in REFUSED:
-        pytest.skip("refused pair")
+        return  # pinned by test_the_refused_pair_is_one_line_and_leaves_nothing
     data = runs["data"][technique]
     want = _predictions(cli, runs[technique], data, tmp_path / "run.csv")
     got = _predictions(cli, runs[technique] / "export" / fmt, data, tmp_path / "export.csv")
@@ -231,6 +238,19 @@ def test_the_refused_pair_is_one_line_and_leaves_nothing(runs, cli):
     assert code == 1 and stdout == "" and stderr.count("\n") == 1
     assert "use --format onnx or savedmodel" in stderr
     assert not (runs["rnn"] / "export" / "tflite").exists()
+
+
+@pytest.mark.parametrize("fmt", ["savedmodel", "tflite", "onnx"])
+def test_a_restoring_model_is_refused_but_as_keras_in_one_line(fmt):
+    from dladvisor.portable import _refuse_pairs
+
+    class Restorer:
+        schema = type("Schema", (), {"kind": "restorer"})()
+
+    with pytest.raises(ConfigError) as error:
+        _refuse_pairs(Restorer(), fmt)
+    assert "\n" not in str(error.value) and "use --format keras" in str(error.value)
+    _refuse_pairs(Restorer(), "keras")
 
 
 def test_the_cli_summarises_and_refuses_a_used_out(runs, cli, tmp_path):
@@ -289,19 +309,6 @@ def test_a_failed_check_leaves_nothing(runs, tmp_path, monkeypatch):
     with pytest.raises(ExportError, match="differ from the model's by up to 0.01"):
         portable.export_run(runs["cnn"], "tflite", out)
     assert not out.exists() and not list(tmp_path.iterdir())
-
-
-def test_missing_numbers_that_onnx_turns_into_nan_are_refused(tmp_path, cli):
-    # tf2onnx turns the model's fill of missing numbers into arithmetic (NaN x 0 = NaN):
-    # a table with missing numbers in its test part fails the check, in one line.
-    run = dladvisor.train(
-        EXAMPLES / "penguins.csv", "species", settings=QUICK, out=tmp_path / "run"
-    ).run_dir
-    code, stdout, stderr = cli("export", run, "--format", "onnx", "-q")
-    assert code == 1 and stderr.count("\n") == 1 and "gives NaN" in stderr
-    assert not (run / "export" / "onnx").exists()
-    code, stdout, stderr = cli("export", run, "--format", "tflite", "-q")
-    assert code == 0, stderr
 
 
 def test_importing_the_cli_and_portable_stays_free_of_tensorflow():

@@ -91,9 +91,14 @@ class ImputeMissing(keras.layers.Layer):
 
     def call(self, inputs: Any) -> Any:
         inputs = ops.cast(inputs, self.compute_dtype)
-        missing = ops.logical_not(ops.isfinite(inputs))
         fill = ops.cast(ops.convert_to_tensor(self.fill_value), self.compute_dtype)
-        filled = ops.where(missing, ops.broadcast_to(fill, ops.shape(inputs)), inputs)
+        fill = ops.broadcast_to(fill, ops.shape(inputs))
+        # Two selections, one on a NaN test and one on an infinity test, rather than one
+        # on "not finite": exporters (tf2onnx) keep a selection whose condition is such a
+        # test as a true select, but turn any other into arithmetic, where NaN x 0 is NaN.
+        not_a_number, infinite = ops.isnan(inputs), ops.isinf(inputs)
+        filled = ops.where(infinite, fill, ops.where(not_a_number, fill, inputs))
+        missing = ops.logical_or(not_a_number, infinite)
         flagged = [i for i, flag in enumerate(self._flags(inputs.shape[-1])) if flag]
         if not flagged:
             return filled
