@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import os
 import signal
 import subprocess
@@ -222,6 +223,9 @@ def test_ctrl_c_leaves_a_resumable_run(tmp_path):
     assert "--resume" in err and "Traceback" not in err
     assert not (run_dir / "model.keras").exists() and not (run_dir / "results.json").exists()
 
+    # A new total of the time spent plus 30 s: enough for a trial, the refit and the
+    # export, and no more (the search runs until its budget).
+    spent = json.loads((run_dir / "time.json").read_text())["seconds"]
     resumed = subprocess.run(
         [
             sys.executable,
@@ -231,7 +235,7 @@ def test_ctrl_c_leaves_a_resumable_run(tmp_path):
             "--resume",
             str(run_dir),
             "--time-budget",
-            "90s",
+            f"{math.ceil(spent) + 30}s",
             "-q",
         ],
         capture_output=True,
@@ -347,10 +351,11 @@ def test_kill_9_mid_search_then_resume_keeps_every_finished_trial(tmp_path):
     assert len(before) >= 2 and not (run_dir / "results.json").exists()
 
     first_session = json.loads((run_dir / "time.json").read_text())["seconds"]
+    total = math.ceil(first_session) + 30  # a trial, the refit and the export; no more
     resumed = subprocess.run(
         # The budget given again is the run's new total: the time spent counts.
         [sys.executable, "-m", "dladvisor", "train", "--resume", str(run_dir)]
-        + ["--time-budget", "90s"],
+        + ["--time-budget", f"{total}s"],
         capture_output=True,
         text=True,
         env=env,
@@ -358,10 +363,9 @@ def test_kill_9_mid_search_then_resume_keeps_every_finished_trial(tmp_path):
     assert resumed.returncode == 0, resumed.stderr
     from dladvisor.tuning.budget import format_duration
 
-    left = format_duration(90 - first_session)
-    assert f"{format_duration(first_session)} of the 1m30s budget spent before, {left} left" in (
-        resumed.stderr
-    )
+    left = format_duration(total - first_session)
+    spent_before = f"{format_duration(first_session)} of the {format_duration(total)} budget"
+    assert f"{spent_before} spent before, {left} left" in resumed.stderr
     sessions = json.loads((run_dir / "time.json").read_text())["sessions"]
     assert len(sessions) == 2 and sessions[0]["seconds"] == first_session > 0
     results = json.loads((run_dir / "results.json").read_text())

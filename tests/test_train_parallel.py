@@ -207,7 +207,7 @@ def test_ctrl_c_on_a_parallel_search_leaves_a_resumable_run(tmp_path):
     assert not (run_dir / "results.json").exists()
 
     spent = json.loads((run_dir / "time.json").read_text())["seconds"]
-    resumed = dladvisor("train", "--resume", run_dir, "--time-budget", f"{spent + 45:.0f}s", "-q")
+    resumed = dladvisor("train", "--resume", run_dir, "--time-budget", f"{spent + 30:.0f}s", "-q")
     _, err = resumed.communicate(timeout=300)
     assert resumed.returncode == 0, err
     board = leaderboard(run_dir)
