@@ -22,14 +22,6 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 PENGUINS = EXAMPLES / "penguins.csv"
 QUICK = ["--max-trials", "2", "--max-epochs", "1", "--time-budget", "1m", "-q"]
 
-HOLD = """
-import sys, time
-from dladvisor.rundir import RunLock
-lock = RunLock(sys.argv[1]).acquire()  # kept: a collected lock is released
-print("locked", flush=True)
-time.sleep(120)
-"""
-
 
 def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
@@ -117,23 +109,6 @@ ls -A "$RO" >"$LOGS/ro.ls"
     _assert_one_line_error(err, f"{read_only}/profile", "Read-only file system", "writable")
     assert (logs / "ro.ls").read_text() == ""
     assert _digest(data) == before
-
-
-@pytest.fixture
-def held(tmp_path):
-    """An output folder that another dladvisor process is writing into (holds its lock)."""
-    folder = tmp_path / "run"
-    folder.mkdir()
-    (folder / "run.json").write_text("{}")  # as a run that is being written has
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD, str(folder)], stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert holder.stdout.readline().strip() == "locked"
-        yield folder, holder.pid
-    finally:
-        holder.kill()
-        holder.wait()
 
 
 def test_a_second_run_on_the_same_output_folder_refuses(held, cli):

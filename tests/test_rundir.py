@@ -5,36 +5,11 @@ from __future__ import annotations
 
 import errno
 import subprocess
-import sys
 
 import pytest
 
 from dladvisor.errors import ConfigError
 from dladvisor.rundir import LOCK_FILE, RunLock, check_new_run_dir, storage_error
-
-HOLD = """
-import sys, time
-from dladvisor.rundir import RunLock
-lock = RunLock(sys.argv[1]).acquire()  # kept: a collected lock is released
-print("locked", flush=True)
-time.sleep(120)
-"""
-
-
-@pytest.fixture
-def held(tmp_path):
-    """A run directory whose lock another process holds; yields (folder, its pid)."""
-    folder = tmp_path / "run"
-    folder.mkdir()
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD, str(folder)], stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert holder.stdout.readline().strip() == "locked"
-        yield folder, holder.pid
-    finally:
-        holder.kill()
-        holder.wait()
 
 
 def test_a_second_process_cannot_take_a_held_lock_and_is_told_who_holds_it(held):
