@@ -19,9 +19,10 @@ __all__ = ["import_tensorflow", "quiet_native_logs"]
 
 
 @contextlib.contextmanager
-def quiet_native_logs():
+def quiet_native_logs(replay: bool = True):
     """Point file descriptor 2 at a temporary file for the block; replay what was
-    written there if the block fails (nothing that explains a failure is lost).
+    written there if the block fails and ``replay`` (nothing that explains a failure is
+    lost; a caller that explains the failure in its own words passes False).
     DLADVISOR_TF_LOGS=1 shows the lines anyway."""
     if os.environ.get("DLADVISOR_TF_LOGS"):
         yield
@@ -33,9 +34,10 @@ def quiet_native_logs():
         try:
             yield
         except BaseException:
-            os.dup2(saved, 2)
-            captured.seek(0)
-            sys.stderr.write(captured.read().decode("utf-8", errors="replace"))
+            if replay:
+                os.dup2(saved, 2)
+                captured.seek(0)
+                sys.stderr.write(captured.read().decode("utf-8", errors="replace"))
             raise
         finally:
             os.dup2(saved, 2)

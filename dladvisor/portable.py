@@ -306,19 +306,61 @@ def _refuse_pairs(trained, fmt: str) -> None:
             f"--format {fmt}: exporting an inpainting or super-resolution model (pictures "
             "of any size in and out) is not built yet; use --format keras"
         )
-    if fmt == "tflite" and _has_recurrent_layer(trained.model):
+    if fmt == "tflite" and _recurrent_layers(trained.model) and not _unrollable(trained.model):
         raise ConfigError(
-            "--format tflite: the model's recurrent layers (LSTM/GRU with a mask) convert "
-            "only to TensorFlow ops outside TFLite's builtin set (TensorList), which a plain "
-            "TFLite runtime lacks; use --format onnx or savedmodel"
+            "--format tflite: the model's recurrent layers take sequences of any length, "
+            "and only a fixed length can be unrolled into TFLite's builtin operators (a "
+            "loop over steps needs TensorFlow's TensorList ops, which a plain TFLite "
+            "runtime lacks); use --format onnx or savedmodel"
         )
 
 
-def _has_recurrent_layer(model) -> bool:
+def _recurrent_layers(model) -> list:
     import keras
 
-    kinds = (keras.layers.RNN, keras.layers.Bidirectional)
-    return any(isinstance(layer, kinds) for layer in getattr(model, "_flatten_layers")())
+    found = []
+    for layer in getattr(model, "layers", []):  # the outer ones: a Bidirectional's own
+        if isinstance(layer, (keras.layers.RNN, keras.layers.Bidirectional)):  # are inside
+            found.append(layer)
+        elif isinstance(layer, keras.Model):
+            found.extend(_recurrent_layers(layer))
+    return found
+
+
+def _unrollable(model) -> bool:
+    """Whether every recurrent layer of ``model`` sees a fixed number of steps."""
+
+    def steps(layer):
+        given = layer.input  # a list when the layer was also given a mask
+        return (given[0] if isinstance(given, (list, tuple)) else given).shape[1]
+
+    return all(steps(layer) is not None for layer in _recurrent_layers(model))
+
+
+def _unrolled(trained):
+    """``trained`` with its recurrent layers unrolled over their fixed number of steps
+    (same weights): a masked LSTM or GRU otherwise becomes a loop of TensorList
+    operators, which TFLite's builtin set lacks; unrolled, it is plain builtin ops."""
+    import dataclasses
+
+    import keras
+
+    def with_unroll(config: Any) -> None:
+        if isinstance(config, dict):
+            if "unroll" in config:
+                config["unroll"] = True
+            for value in config.values():
+                with_unroll(value)
+
+    def clone(layer):
+        config = layer.get_config()
+        if isinstance(layer, (keras.layers.RNN, keras.layers.Bidirectional)):
+            with_unroll(config)
+        return layer.__class__.from_config(config)
+
+    model = keras.models.clone_model(trained.model, clone_function=clone)
+    model.set_weights(trained.model.get_weights())
+    return dataclasses.replace(trained, model=model)
 
 
 # -- the examples the check runs on -------------------------------------------------
@@ -487,6 +529,8 @@ def _write_artifact(trained, run_dir: Path, fmt: str, staging: Path):
                 shutil.copy2(run_dir / extra, staging / extra)
         names = [getattr(t, "name", str(t)) for t in getattr(trained.model, "inputs", []) or []]
         return MODEL_FILE, None, [{"name": n} for n in names]
+    if fmt == "tflite" and _recurrent_layers(trained.model):
+        trained = _quiet(lambda: _unrolled(trained))
     serving, entries = _quiet(lambda: _serving_model(trained, cut=_CUTS[fmt]))
     spec = {"format": SPEC_FORMAT, "format_version": SPEC_VERSION, "inputs": entries}
     artifact = _ARTIFACTS[fmt]
@@ -525,7 +569,9 @@ def _quiet(action: Callable[[], Any]) -> Any:
     level = tf_logger.level
     tf_logger.setLevel(logging.ERROR)
     try:
-        with warnings.catch_warnings(), quiet_native_logs():
+        # A failure is explained in one line by the caller (_op_reason): the converter's
+        # own pages of MLIR diagnostics are not replayed.
+        with warnings.catch_warnings(), quiet_native_logs(replay=False):
             warnings.simplefilter("ignore")
             with contextlib.redirect_stdout(io.StringIO()):
                 return action()

@@ -93,12 +93,12 @@ class ImputeMissing(keras.layers.Layer):
         inputs = ops.cast(inputs, self.compute_dtype)
         fill = ops.cast(ops.convert_to_tensor(self.fill_value), self.compute_dtype)
         fill = ops.broadcast_to(fill, ops.shape(inputs))
-        # Two selections, one on a NaN test and one on an infinity test, rather than one
-        # on "not finite": exporters (tf2onnx) keep a selection whose condition is such a
-        # test as a true select, but turn any other into arithmetic, where NaN x 0 is NaN.
-        not_a_number, infinite = ops.isnan(inputs), ops.isinf(inputs)
-        filled = ops.where(infinite, fill, ops.where(not_a_number, fill, inputs))
-        missing = ops.logical_or(not_a_number, infinite)
+        # x - x is NaN exactly where x is NaN or infinite. Selecting on that one NaN test
+        # rather than on "not finite" keeps exported models exact: tf2onnx keeps a
+        # selection whose condition is a NaN test as a selection but turns any other into
+        # arithmetic (where NaN x 0 is NaN), and TFLite's infinity test misses infinities.
+        missing = ops.isnan(inputs - inputs)
+        filled = ops.where(missing, fill, inputs)
         flagged = [i for i, flag in enumerate(self._flags(inputs.shape[-1])) if flag]
         if not flagged:
             return filled
@@ -388,11 +388,21 @@ class LastKnown(keras.layers.Layer):
 
     def call(self, inputs: Any) -> Any:
         inputs = ops.cast(inputs, self.compute_dtype)
-        known = ops.isfinite(inputs)
+        # x - x is NaN exactly where x is NaN or infinite: one NaN test that TFLite keeps
+        # for infinities too and that exporters keep as a selection (see ImputeMissing).
+        unknown = ops.isnan(inputs - inputs)
+        known = ops.logical_not(unknown)
         steps = ops.shape(inputs)[1]
-        positions = ops.reshape(ops.cast(ops.arange(steps), self.compute_dtype), (1, -1, 1))
+        # Integer positions: Keras' argmax of floats tests sign bits with TensorFlow's
+        # BitwiseAnd, which TFLite's builtin operators lack.
+        positions = ops.reshape(ops.arange(steps, dtype="int32"), (1, -1, 1))
         latest = ops.argmax(ops.where(known, positions, -ops.ones_like(positions)), axis=1)
-        values = ops.take_along_axis(inputs, ops.expand_dims(latest, 1), axis=1)[:, 0, :]
+        # The value at the latest known step, picked by a comparison and a sum rather than
+        # a gather (ops.take_along_axis also needs BitwiseAnd); unknown values zeroed.
+        zero = ops.zeros_like(inputs)
+        clean = ops.where(unknown, zero, inputs)
+        at_latest = ops.equal(positions, ops.expand_dims(ops.cast(latest, "int32"), 1))
+        values = ops.sum(ops.where(at_latest, clean, zero), axis=1)
         fallback = ops.cast(ops.convert_to_tensor(self.fallback), self.compute_dtype)
         return ops.where(ops.any(known, axis=1), values, fallback)
 
