@@ -300,12 +300,6 @@ def _check_onnx_installed() -> None:
 
 
 def _refuse_pairs(trained, fmt: str) -> None:
-    kind = getattr(trained.schema, "kind", "")
-    if kind == "restorer" and fmt != "keras":
-        raise ConfigError(
-            f"--format {fmt}: exporting an inpainting or super-resolution model (pictures "
-            "of any size in and out) is not built yet; use --format keras"
-        )
     if fmt == "tflite" and _recurrent_layers(trained.model) and not _unrollable(trained.model):
         raise ConfigError(
             "--format tflite: the model's recurrent layers take sequences of any length, "
@@ -407,6 +401,8 @@ def _check_inputs(run_dir: Path, trained) -> tuple[Any, str, list[str]]:
         windows = np.stack([values[e - lookback : e] for e in ends]).astype(np.float32)
         return windows, f"the series' last {len(windows)} windows", []
     rows = split.test[:MAX_CHECK_ROWS]
+    if kind == "restorer":  # pictures of the test part (with their holes, to inpaint)
+        return task.x(rows), f"the test part ({len(rows)} pictures)", []
     inputs = task.inputs(rows)
     if kind == "image":
         images, _ = inputs.to_array()
@@ -475,8 +471,17 @@ def _reference_outputs(trained, raw) -> np.ndarray:
     if getattr(trained.schema, "kind", "") == "image":
         raw = np.asarray(raw, dtype=np.float32)
     out = trained.model.predict(raw, batch_size=256, verbose=0)
-    count = len(raw) if not isinstance(raw, Mapping) else len(next(iter(raw.values())))
+    count = _count(raw)
     return np.asarray(out, dtype=np.float64).reshape(count, -1)
+
+
+def _count(raw) -> int:
+    """Examples in ``raw``: an array, a dict of arrays, or a list of them (one per input)."""
+    if isinstance(raw, Mapping):
+        return len(next(iter(raw.values())))
+    if isinstance(raw, (list, tuple)):
+        return len(raw[0])
+    return len(raw)
 
 
 def _rbm_reference(model, v) -> np.ndarray:
@@ -603,6 +608,11 @@ def _serving_model(trained, *, cut: tuple[str, ...]):
         return _rbm_serving(trained)
     model = trained.model
     struct = model.input
+    if isinstance(struct, (list, tuple)):  # several inputs in order (an inpainter's)
+        struct = {tensor.name: tensor for tensor in struct}
+        by_position = True
+    else:
+        by_position = False
     items = list(struct.items()) if isinstance(struct, dict) else [(None, struct)]
     cuttable = tuple(getattr(keras.layers, name) for name in cut)
     inner_inputs, outer_inputs, call_args, entries, taken = {}, {}, {}, [], set()
@@ -632,7 +642,11 @@ def _serving_model(trained, *, cut: tuple[str, ...]):
                 "steps": [step] if step else [],
             }
         )
-    if isinstance(struct, dict):
+    if by_position:
+        inner_model = keras.Model(list(inner_inputs.values()), model.output)
+        output = inner_model(list(call_args.values()))
+        serving = keras.Model(outer_inputs, output)
+    elif isinstance(struct, dict):
         inner_model = keras.Model(inner_inputs, model.output)
         output = inner_model(call_args)
         serving = keras.Model(outer_inputs, output)
@@ -975,14 +989,18 @@ class PortableModel:
     def predict_on_batch(self, x) -> np.ndarray:
         if hasattr(x, "numpy"):
             x = x.numpy()
+        if isinstance(x, (list, tuple)):  # inputs in order, as the Keras model takes them
+            x = {entry["name"]: part for entry, part in zip(self.spec["inputs"], x)}
         return self._call(apply_spec(self.spec, x))
 
     def predict(self, x, batch_size: int = 256, verbose: int = 0) -> np.ndarray:
-        count = len(next(iter(x.values()))) if isinstance(x, Mapping) else len(x)
+        count = _count(x)
         parts = []
         for start in range(0, count, batch_size):
             if isinstance(x, Mapping):
                 part = {k: v[start : start + batch_size] for k, v in x.items()}
+            elif isinstance(x, (list, tuple)):
+                part = [v[start : start + batch_size] for v in x]
             else:
                 part = x[start : start + batch_size]
             parts.append(self.predict_on_batch(part))

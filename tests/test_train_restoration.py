@@ -100,6 +100,22 @@ def test_inpainting_trains_exports_and_fills_holes_of_new_images(tmp_path, cli):
     assert code == 1 and "b.png: no holes to fill" in stderr and "Traceback" not in stderr
     assert not (tmp_path / "none").exists()
 
+    # Exported to ONNX (two inputs, pictures of any size): checked on the test part, and
+    # predicting with the export folder fills the same pixels as with the run.
+    code, stdout, stderr = cli("export", run_dir, "--format", "onnx", "-q")
+    assert code == 0, stderr
+    record = json.loads((run_dir / "export" / "onnx" / "export.json").read_text())
+    assert record["agreement"]["passed"] and "pictures" in record["agreement"]["checked_on"]
+    assert [i["raw_input"] for i in record["inputs"]] == ["image", "mask"]
+    from_export = tmp_path / "fixed_by_onnx"
+    code, _, stderr = cli(
+        "predict", run_dir / "export" / "onnx", new, "--masks", new_masks, "--out", from_export
+    )
+    assert code == 0, stderr
+    for name in ("a.png", "b.png"):
+        with Image.open(out / name) as want, Image.open(from_export / name) as got:
+            assert np.abs(np.asarray(want, int) - np.asarray(got, int)).max() <= 1
+
 
 def test_super_resolution_trains_and_upscales_new_images(tmp_path, cli):
     data = _folder(tmp_path / "digits", 48)
