@@ -40,6 +40,7 @@ import csv
 import json
 import os
 import platform
+import re
 import shutil
 import signal
 import subprocess
@@ -65,8 +66,15 @@ WORK = BENCH / "data" / "work"
 AUTOKERAS_VENV = BENCH / ".venv-autokeras"
 #: What AutoKeras 3.0.0 runs with here. Keras 3.15 (this project's) fails in its first
 #: trial ("Received an invalid value for `units`, expected a positive integer"); Keras
-#: 3.12.0 works, with TensorFlow 2.21 (the CPU wheel is enough on a machine without GPU).
-AUTOKERAS_PINS = ("autokeras==3.0.0", "keras==3.12.0", "tensorflow-cpu==2.21.0", "pandas==3.1.1")
+#: 3.12.0 works, with TensorFlow 2.21 (the CPU wheel is enough on a machine without GPU;
+#: it does not bring TensorBoard, which keras-tuner imports in every trial).
+AUTOKERAS_PINS = (
+    "autokeras==3.0.0",
+    "keras==3.12.0",
+    "tensorflow-cpu==2.21.0",
+    "tensorboard==2.21.0",
+    "pandas==3.1.1",
+)
 #: Wall-clock budgets of the full run, seconds (the issue's 1, 3 and 10 minutes).
 BUDGETS = (60, 180, 600)
 #: --quick: every contender's budget, seconds, and AutoKeras's epochs per trial at most.
@@ -524,7 +532,9 @@ def run_dladvisor(folder: Path, spec: dict, out: Path, budget_s: int, seed: int)
         "peak_mib": max(outcome["peak_mib"], step["peak_mib"]),
         "first_model_s": None if first is None else first - outcome["started"],
         "trials": len(results.get("leaderboard", [])),
-        "model": results.get("technique") or results.get("model", {}).get("technique"),
+        "model": results.get("technique"),
+        # dladvisor's own verdict on its test part: "model", "baseline" or "tie"
+        "winner": results.get("winner"),
     }
     if step["rc"] != 0:
         return outcome | {"rc": step["rc"], "error": "predict failed"}
@@ -681,7 +691,17 @@ def record_for(case: Case, contender: str, budget_s: int, quick: bool, outcome: 
         "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         **context,
     }
-    for key in ("wall_s", "peak_mib", "first_model_s", "fit_s", "predict_s", "trials", "model"):
+    keys = (
+        "wall_s",
+        "peak_mib",
+        "first_model_s",
+        "fit_s",
+        "predict_s",
+        "trials",
+        "model",
+        "winner",
+    )
+    for key in keys:
         if outcome.get(key) is not None:
             record[key] = outcome[key]
     for key in ("rows", "command"):
@@ -705,15 +725,15 @@ def record_for(case: Case, contender: str, budget_s: int, quick: bool, outcome: 
 
 
 def _last_error(outcome: dict) -> str:
+    """The last exception line of the contender's log (else its last line)."""
     log = outcome.get("log")
     lines = []
     if log and Path(log).exists():
-        lines = [
-            line.strip()
-            for line in Path(log).read_text(errors="replace").splitlines()
-            if line.strip()
-        ]
-    return (lines[-1] if lines else f"exit {outcome.get('rc')}")[:300]
+        text = Path(log).read_text(errors="replace")
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+    errors = [line for line in lines if re.match(r"^[\w.]+(Error|Exception|Exit)\b.*:", line)]
+    found = errors[-1] if errors else (lines[-1] if lines else f"exit {outcome.get('rc')}")
+    return found[:300]
 
 
 # -- main ----------------------------------------------------------------------------
