@@ -62,11 +62,23 @@ def _row(case, budget: int, name: str, record: dict, ours: dict | None) -> str:
             wall_ratio = f"{record['wall_s'] / ours['wall_s']:.2f}"
     model = f" ({record['model']})" if record.get("model") and name == "classical" else ""
     trials = f", {record['trials']} trials" if record.get("trials") else ""
+    trials += _contended(record)
     return (
         f"| {case.name} | {_budget(budget)} | {NAMES[name]}{model} | {score} | {ratio} | "
         f"{_seconds(record.get('wall_s'))} ({wall_ratio}) | {_seconds(record.get('first_model_s'))}"
         f" | {record.get('peak_mib', 0):.0f} MiB | ok{trials} |"
     )
+
+
+#: Cores other processes may keep busy during a run before its timings are marked.
+CONTENDED = 0.2
+
+
+def _contended(record: dict) -> str:
+    others = record.get("others_cores")
+    if others is None or others <= CONTENDED:
+        return ""
+    return f"; **contended**: other processes used {others:.1f} cores meanwhile"
 
 
 def kind_table(kind: str, records: list[dict]) -> tuple[list[str], list[str]]:
@@ -211,6 +223,7 @@ def quick_lines(records: list[dict]) -> list[str]:
             status = record["status"]
             if status != "ok":
                 status += f": {record.get('error', '')}"
+            status += _contended(record)
             lines.append(
                 f"| {case.name} | {case.quick} | {NAMES.get(name, 'technique script')} | "
                 f"{status} | {shown} | {_seconds(record.get('wall_s'))} | "
