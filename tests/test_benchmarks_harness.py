@@ -105,6 +105,7 @@ def test_a_contender_past_its_limit_is_killed_and_measured(tmp_path):
         [sys.executable, "-c", "import time; time.sleep(60)"], 1.0, tmp_path / "log.txt"
     )
     assert outcome["timed_out"] and time.time() - started < 30
+    assert outcome["others_cores"] is not None and outcome["others_cores"] >= 0
     done = run.run_limited([sys.executable, "-c", "x = bytearray(80 * 2**20)"], 60, tmp_path / "l")
     assert done["rc"] == 0 and not done["timed_out"] and done["peak_mib"] >= 80
 
@@ -147,7 +148,7 @@ def test_the_renderer_gives_ratios_marks_missing_budgets_and_says_where_dladviso
     records = [
         _record("penguins", "dladvisor", 60, 0.96, 50.0, 20.0),
         _record("penguins", "autokeras", 60, 0.98, 100.0, 10.0, trials=2),
-        _record("penguins", "classical", 60, 0.99, 2.0, 1.5, model="HGB"),
+        _record("penguins", "classical", 60, 0.99, 2.0, 1.5, model="HGB", others_cores=0.8),
         # an older dladvisor record of the same budget: the latest one counts
         _record("diamonds", "dladvisor", 60, 0.5, 50.0),
         _record("diamonds", "dladvisor", 60, 0.9, 40.0),
@@ -161,6 +162,7 @@ def test_the_renderer_gives_ratios_marks_missing_budgets_and_says_where_dladviso
         "ok, 2 trials |" in table
     )
     assert "| penguins | 1 min | classical (HGB) | 0.9900 | 1.03 | 2 s (0.04) |" in table
+    assert "**contended**: other processes used 0.8 cores meanwhile" in table
     assert "| penguins | 3 min | *not measured yet* |" in table
     assert "| penguins | 10 min | *not measured yet* |" in table
     assert "| diamonds | 1 min | dladvisor | 0.9000 |" in table
