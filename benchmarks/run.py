@@ -738,6 +738,8 @@ def record_for(case: Case, contender: str, budget_s: int, quick: bool, outcome: 
         "trials",
         "model",
         "winner",
+        "cpu_s",
+        "others_cores",
     )
     for key in keys:
         if outcome.get(key) is not None:

@@ -64,11 +64,13 @@ def _case_folder(tmp_path: Path, truth: list, **spec) -> Path:
 def test_the_harness_scores_the_predictions_itself(tmp_path):
     folder = _case_folder(tmp_path, ["3", "1", "2", "2"], metric="accuracy")
     outcome = {"rc": 0, "predictions": ["3.0", "1", "2", "0"], "score": 1.0, "wall_s": 5.0}
+    outcome |= {"others_cores": 0.5, "peak_mib": 100.0}
     record = run.record_for(
         run.BY_NAME["digits"], "autokeras", 60, False, outcome, case_folder=str(folder)
     )
     # 3 of 4 right ("3.0" is the label 3); the contender's own score is not taken
     assert record["status"] == "ok" and record["score"] == pytest.approx(0.75)
+    assert record["wall_s"] == 5.0 and record["others_cores"] == 0.5
 
 
 def test_predictions_of_the_wrong_length_are_a_failure_not_a_score(tmp_path):
