@@ -75,7 +75,9 @@ CONTENDED = 0.2
 
 
 def _contended(record: dict) -> str:
-    others = record.get("others_cores")
+    if "others_cores" not in record:  # stored before the harness measured it
+        return "; other processes' use not measured"
+    others = record["others_cores"]
     if others is None or others <= CONTENDED:
         return ""
     return f"; **contended**: other processes used {others:.1f} cores meanwhile"

@@ -140,6 +140,7 @@ def _record(case, contender, budget, score, wall, first=None, **extra):
         "wall_s": wall,
         "first_model_s": first,
         "peak_mib": 500.0,
+        "others_cores": 0.0,
         "machine": "a test machine",
         "versions": {"dladvisor": "0.1.0"},
         **extra,
