@@ -292,9 +292,10 @@ def render(records: list[dict], doc: Path = DOC, write: bool = True) -> list[str
         ),
         "",
         f"AutoKeras pins (`AUTOKERAS_PINS` in benchmarks/run.py): `{' '.join(AUTOKERAS_PINS)}`."
-        " With this project's Keras 3.15, AutoKeras 3.0.0 was seen to fail (\"Received an "
-        'invalid value for `units`, expected a positive integer"; not rechecked by the '
-        "harness); with Keras 3.12.0 it runs here. `tensorflow-cpu` does not bring "
+        " With this project's Keras 3.15 (3.15.1), AutoKeras 3.0.0 fails: checked on the "
+        'penguins case, its first model does not build ("ValueError: Received an invalid '
+        'value for `units`, expected a positive integer. Received: units=3"); with Keras '
+        "3.12.0 it runs here. `tensorflow-cpu` does not bring "
         "TensorBoard, which keras-tuner imports in every trial, hence its pin. AutoKeras "
         "covers images, texts and tables here; labelled sequences, forecasting, GANs and "
         "RBMs have no AutoKeras 3.0 task.",

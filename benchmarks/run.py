@@ -64,9 +64,9 @@ RESULTS = BENCH / "results"
 CACHE = BENCH / "data" / "cases"
 WORK = BENCH / "data" / "work"
 AUTOKERAS_VENV = BENCH / ".venv-autokeras"
-#: What AutoKeras 3.0.0 runs with here. With Keras 3.15 (this project's) it was seen to fail
-#: ("Received an invalid value for `units`, expected a positive integer"); Keras 3.12.0
-#: works, with TensorFlow 2.21 (the CPU wheel is enough on a machine without GPU;
+#: What AutoKeras 3.0.0 runs with here. With Keras 3.15.1 (this project's) its first model
+#: does not build ("Received an invalid value for `units`, expected a positive integer.
+#: Received: units=3", checked on penguins); Keras 3.12.0 works, with TensorFlow 2.21 (the CPU wheel is enough on a machine without GPU;
 #: it does not bring TensorBoard, which keras-tuner imports in every trial).
 AUTOKERAS_PINS = (
     "autokeras==3.0.0",
