@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from _doc import machine, timed_train, write_section  # noqa: E402
-from image_quality import fashion_arrays  # noqa: E402
+from _data import fashion_arrays  # noqa: E402
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,6 @@ into docs/benchmarks.md between this script's markers, with the machine named.
 from __future__ import annotations
 
 import argparse
-import gzip
 import platform
 import sys
 import tempfile
@@ -36,9 +35,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from _data import FASHION, digits_folder, fashion_arrays  # noqa: E402
 from _doc import machine, timed_train, write_section  # noqa: E402
-
-FASHION = Path("/usr/share/datasets/fashion-mnist")
 
 
 @dataclass(frozen=True)
@@ -53,38 +51,6 @@ CASES = (
     Case("fashion-mnist", 900, 0.90),
     Case("fashion-mnist-long", 2400, 0.90),
 )
-
-
-def _idx(path: Path, header: int) -> np.ndarray:
-    with gzip.open(path, "rb") as file:
-        return np.frombuffer(file.read(), dtype=np.uint8, offset=header)
-
-
-def fashion_arrays(part: str) -> tuple[np.ndarray, np.ndarray]:
-    """Fashion-MNIST's "train" or "t10k" images (N, 28, 28) and labels."""
-    if not FASHION.is_dir():
-        sys.exit(
-            f"{FASHION} is missing: install it with `apt-get install -y dataset-fashion-mnist`"
-        )
-    images = _idx(FASHION / f"{part}-images-idx3-ubyte.gz", 16).reshape(-1, 28, 28)
-    labels = _idx(FASHION / f"{part}-labels-idx1-ubyte.gz", 8).astype(np.int64)
-    return images, labels
-
-
-def digits_folder(folder: Path) -> Path:
-    """scikit-learn's digits as 8x8 grey PNGs in one sub-folder per class."""
-    from PIL import Image
-    from sklearn.datasets import load_digits
-
-    root = folder / "digits"
-    if root.is_dir():
-        return root
-    digits = load_digits()
-    pixels = np.round(digits.images * 255 / 16).astype(np.uint8)
-    for i, (image, label) in enumerate(zip(pixels, digits.target)):
-        (root / str(label)).mkdir(parents=True, exist_ok=True)
-        Image.fromarray(image, mode="L").save(root / str(label) / f"{i:04d}.png")
-    return root
 
 
 def official_test_accuracy(run_dir: Path) -> float:

