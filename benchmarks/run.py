@@ -202,12 +202,6 @@ def _table_files(folder: Path, frame, target: str, quick_rows: tuple[int, int] |
         test = test.sample(n=min(quick_rows[1], len(test)), random_state=SEED)
     train.to_csv(folder / "train.csv", index=False)
     inputs = test.drop(columns=[target])
-    if spec.get("text"):
-        # `dladvisor predict` reads a CSV of one text column as a table and refuses it
-        # ("holds tabular data, but this model predicts on text"); with the target
-        # column present it reads texts and ignores that column. A constant placeholder
-        # keeps the truth out of the file; the other contenders read the text column only.
-        inputs[target] = "unknown"
     inputs.to_csv(folder / "test_inputs.csv", index=False)
     _write_truth(folder, test[target].tolist())
     return {"format": "csv", "train": "train.csv", "test": "test_inputs.csv", "target": target}

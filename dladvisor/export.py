@@ -495,8 +495,8 @@ class TrainedModel:
         Raises:
             DataError: ``data`` holds no sequences of the model's form, or lacks a channel.
         """
-        from dladvisor.data import Dataset, read
-        from dladvisor.data.sequences import SequenceDataset
+        from dladvisor.data import Dataset, TabularDataset, read
+        from dladvisor.data.sequences import SequenceDataset, texts_to_predict
 
         if isinstance(data, (str, os.PathLike)):
             dataset = read(Path(data))
@@ -507,9 +507,12 @@ class TrainedModel:
                 f"cannot predict on a {type(data).__name__}; pass a file of sequences or "
                 "texts, or a SequenceDataset"
             )
+        if isinstance(dataset, TabularDataset) and self.schema.form == "text":
+            # New texts come without the label that made the training table read as texts.
+            dataset = texts_to_predict(dataset, self.schema.target.name)
         if not isinstance(dataset, SequenceDataset):
             raise DataError(
-                f"{data}: holds {dataset.kind} data, but this model predicts on "
+                f"{dataset.path}: holds {dataset.kind} data, but this model predicts on "
                 f"{self.schema.form}; give data laid out like the training data"
             )
         if self.schema.form == "series":

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import dladvisor
+from dladvisor.errors import DataError
 from dladvisor.training import TrainSettings
 
 pytestmark = pytest.mark.slow
@@ -106,9 +107,30 @@ def test_text_table_trains_and_predicts(tmp_path):
     result = dladvisor.train(data, "label", settings=settings, out=tmp_path / "run")
     assert result.technique == "rnn" and result.task == "classification"
     assert "TF-IDF" in result.baseline_name
-    table, _ = dladvisor.load(result.run_dir).predict_sequences(data)
+    model = dladvisor.load(result.run_dir)
+    table, _ = model.predict_sequences(data)
     assert table.num_rows == 80
     assert set(table.column("predicted_label").to_pylist()) <= {"neg", "pos"}
+
+    # New texts come without a label: a table of the text column alone (or with an id)
+    # is read as texts all the same, and gives the same predictions.
+    (tmp_path / "new.csv").write_text("\n".join(r.rsplit(",", 1)[0] for r in rows[:6]) + "\n")
+    alone, _ = model.predict_sequences(tmp_path / "new.csv")
+    assert alone.column_names[0] == "row" and alone.num_rows == 5
+    np.testing.assert_allclose(
+        alone.column("probability_pos").to_numpy(),
+        table.column("probability_pos").to_numpy()[:5],
+        rtol=1e-5,
+    )
+    with_ids = ["review_id,review"] + [
+        f"r{i},{r.rsplit(',', 1)[0]}" for i, r in enumerate(rows[1:4])
+    ]
+    (tmp_path / "ids.csv").write_text("\n".join(with_ids) + "\n")
+    named, _ = model.predict_sequences(tmp_path / "ids.csv")
+    assert named.column("review_id").to_pylist() == ["r0", "r1", "r2"]
+    (tmp_path / "two.csv").write_text("review,summary\nfine film here,good\nbad one,poor\n")
+    with pytest.raises(DataError, match=r"two.csv: a text model predicts on one column of texts"):
+        model.predict_sequences(tmp_path / "two.csv")
 
 
 def _monthly(path, months: int = 96, *, empty_column: bool = False) -> None:

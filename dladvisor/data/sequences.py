@@ -48,6 +48,7 @@ __all__ = [
     "future_times",
     "read_ts",
     "sequence_from_table",
+    "texts_to_predict",
     "sequences_from_array",
     "series_frequency",
     "series_times",
@@ -832,6 +833,50 @@ def _text(dataset: TabularDataset, roles: dict[str, str]) -> SequenceDataset | N
         annotations=table.select(others),
         texts=pc.fill_null(column, pa.scalar("", column.type)),
         text_column=text,
+    )
+
+
+def texts_to_predict(dataset: TabularDataset, target: str | None = None) -> SequenceDataset:
+    """The texts of a table given to a text model: its one text column (the target's
+    column, if there, and other columns are annotations - an id is kept for the output).
+
+    Training needs a label beside the texts to recognise a table of texts
+    (:func:`sequence_from_table`); new texts to predict on have none, so the column is
+    found among the table's text columns instead: the one holding free text, or the only
+    text column.
+
+    Raises:
+        DataError: the table has no text column, or several and none stands out.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    table = dataset.table
+    names = [n for n in table.column_names if n != target]
+    strings = [n for n in names if _role(table.column(n)) == "string"]
+    free = [n for n in strings if _is_free_text(table.column(n))]
+    chosen = free if len(free) == 1 else strings if len(strings) == 1 else []
+    if not chosen:
+        found = ", ".join(repr(n) for n in (free or strings)[:5]) or "none"
+        raise DataError(
+            f"{dataset.path}: a text model predicts on one column of texts, and this table "
+            f"has {len(free or strings)} candidate(s) ({found}); keep only the text column "
+            "(and an id column)"
+        )
+    text = chosen[0]
+    others = [n for n in table.column_names if n != text]
+    column = _plain(table.column(text))
+    ids = [n for n in others if _is_id_name(n)]
+    return SequenceDataset(
+        path=dataset.path,
+        format=dataset.format,
+        notes=(*dataset.notes, f"{table.num_rows:,} texts from column {text!r}"),
+        form="text",
+        layout="table",
+        annotations=table.select(others) if others else None,
+        texts=pc.fill_null(column, pa.scalar("", column.type)),
+        text_column=text,
+        id_column=ids[0] if ids else None,
     )
 
 
