@@ -256,19 +256,6 @@ def test_a_recurrent_model_of_any_length_is_refused_for_tflite_in_one_line():
     _refuse_pairs(AnyLength(), "onnx")
 
 
-@pytest.mark.parametrize("fmt", ["savedmodel", "tflite", "onnx"])
-def test_a_restoring_model_is_refused_but_as_keras_in_one_line(fmt):
-    from dladvisor.portable import _refuse_pairs
-
-    class Restorer:
-        schema = type("Schema", (), {"kind": "restorer"})()
-
-    with pytest.raises(ConfigError) as error:
-        _refuse_pairs(Restorer(), fmt)
-    assert "\n" not in str(error.value) and "use --format keras" in str(error.value)
-    _refuse_pairs(Restorer(), "keras")
-
-
 def test_the_cli_summarises_and_refuses_a_used_out(runs, cli, tmp_path):
     out = tmp_path / "onnx"
     code, stdout, stderr = cli("export", runs["mlp"], "--format", "onnx", "--out", out)
