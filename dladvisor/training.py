@@ -116,6 +116,11 @@ TRAINABLE = {
     "sequence": ("rnn",),
     "binary": ("rbm",),
 }
+#: Under a time budget, the first trial of a supervised search (MLP, CNN, RNN) trains for
+#: at most this many seconds, or this share of the search's time if that is less, so that
+#: a usable model exists early (the search goes on; see :func:`first_trial_seconds`).
+FIRST_MODEL_SECONDS = 10.0
+FIRST_MODEL_SHARE = 0.25
 #: Epochs per trial at most, and early-stopping patience, when the data is not small.
 DEFAULT_MAX_EPOCHS = 50
 DEFAULT_PATIENCE = 5
@@ -2046,6 +2051,7 @@ def _search_plan(task, profile, technique, settings: TrainSettings, tuning_secon
         max_epochs=max_epochs,
         patience=patience,
         cv=settings.cv,
+        first_trial_s=first_trial_seconds(technique, tuning_seconds),
     )
     x, y, validation = task.tuning_data(bool(settings.cv))
     return _SearchPlan(hypermodel, config, weights, x, y, validation, notes)
@@ -2139,6 +2145,24 @@ def _image_task(settings: TrainSettings) -> str | None:
             "leave --low-res out"
         )
     return task
+
+
+def first_trial_seconds(technique: str, tuning_seconds: float | None) -> float | None:
+    """Seconds the first trial may train, or None for no limit of its own.
+
+    Under a time budget, a supervised search (MLP, CNN, RNN) has a usable model after
+    :data:`FIRST_MODEL_SECONDS` (or :data:`FIRST_MODEL_SHARE` of a short search): its
+    first trial - keras-tuner's default hyperparameters - is scored on its best epoch so
+    far when that time is up, and the search goes on. A run stopped early (Ctrl-C, a
+    small budget) then still ends with a model (docs/benchmarks.md compares the time to
+    a first model with AutoKeras's). GANs and RBMs are left alone:
+    a few seconds of them make no usable model. Without a budget there is no limit.
+    """
+    if technique not in ("mlp", "cnn", "rnn") or tuning_seconds is None:
+        return None
+    if math.isinf(tuning_seconds) or tuning_seconds <= 0:
+        return None
+    return min(FIRST_MODEL_SECONDS, FIRST_MODEL_SHARE * tuning_seconds)
 
 
 def epoch_limits(n_train: int, max_epochs: int | None = None) -> tuple[int, int]:

@@ -63,7 +63,8 @@ def test_parallel_trials_run_one_search_in_two_worker_processes(tmp_path, cli):
     assert out.startswith("trained: mlp") and "\n1\n" not in out
     board = leaderboard(run_dir)
     assert len(board) == 4 and len({row["trial_id"] for row in board}) == 4
-    assert all(row["status"] == "COMPLETED" and row["seconds"] for row in board)
+    # Scored: trial 1 may stop early for a first model on a slow machine (STOPPED).
+    assert all(row["status"] in ("COMPLETED", "STOPPED") and row["seconds"] for row in board)
     results = json.loads((run_dir / "results.json").read_text())
     assert results["devices"]["mode"].startswith("trial parallel: 2 worker process(es)")
     logs = sorted(p.name for p in (run_dir / "tuning" / "workers").iterdir())
@@ -139,7 +140,7 @@ def test_a_chief_and_two_workers_survive_a_killed_worker(tmp_path):
     failed = [row for row in board if row["status"] == "FAILED"]
     assert [row["number"] for row in failed] == killed
     assert "worker worker-a was not heard from" in failed[0]["error"]
-    assert sum(row["status"] == "COMPLETED" for row in board) == 4
+    assert sum(row["status"] in ("COMPLETED", "STOPPED") for row in board) == 4
     assert "chief at " in json.loads((run_dir / "results.json").read_text())["devices"]["mode"]
 
 

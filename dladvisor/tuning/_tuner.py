@@ -23,7 +23,7 @@ import numpy as np
 from keras_tuner.engine import trial as trial_module
 
 from dladvisor.rundir import TENSORBOARD_DIR, storage_failure
-from dladvisor.tuning.budget import Deadline
+from dladvisor.tuning.budget import Deadline, EarliestDeadline, format_duration
 from dladvisor.tuning.parallel import trial_number
 from dladvisor.tuning.progress import ProgressReporter
 
@@ -146,6 +146,9 @@ class DladvisorTuner(keras_tuner.Tuner):
         deadline: stops the running fit when it expires.
         patience: early-stopping patience, in epochs without improvement.
         seed: base of the per-trial weight-initialisation seed.
+        first_trial_s: seconds the search's first trial may train at most (it is then
+            scored on its best epoch so far), so a usable model exists early; None for
+            no such limit.
         reporter: progress sink, or None for silence.
         directory: the tuning directory.
         project_name: the keras-tuner project inside it.
@@ -167,6 +170,7 @@ class DladvisorTuner(keras_tuner.Tuner):
         seed: int,
         reporter: ProgressReporter | None,
         directory: str,
+        first_trial_s: float | None = None,
         project_name: str,
         overwrite: bool,
         distribution_strategy=None,
@@ -179,6 +183,7 @@ class DladvisorTuner(keras_tuner.Tuner):
         self.deadline = deadline
         self.patience = patience
         self.seed = seed
+        self.first_trial_s = first_trial_s
         self.reporter = reporter
         self.trials_started = 0
         self._trial_started_at: dict[str, float] = {}
@@ -224,7 +229,7 @@ class DladvisorTuner(keras_tuner.Tuner):
         # keras-tuner numbers trials in creation order; a retried trial (interrupted
         # before a resume) keeps its number.
         info = self.trial_info.setdefault(trial.trial_id, {"number": trial_number(trial.trial_id)})
-        info.update(error=None, budget_stopped=False)
+        info.update(error=None, budget_stopped=False, first_model_stop=False)
         self._trial_started_at[trial.trial_id] = time.monotonic()
         if self.heartbeat is not None:
             self._beating = threading.Event()
@@ -253,7 +258,7 @@ class DladvisorTuner(keras_tuner.Tuner):
             status = display_status(ended.status, info)
             detail = info.get("error") or ""
             if status == "STOPPED":
-                detail = "stopped by the time budget"
+                detail = info.get("note") or "stopped by the time budget"
             self.reporter.trial_ended(info["number"], status, ended.score, detail)
 
     # Trials ----------------------------------------------------------------------------
@@ -390,7 +395,9 @@ class DladvisorTuner(keras_tuner.Tuner):
                 model.load_weights(self._get_checkpoint_fname(parent))
             initial_epoch = hp.values.get("tuner/initial_epoch", 0)
         info["parameters"] = count_parameters(model)
-        monitor = TrialMonitor(self.deadline, self.oracle.objective, epochs, self.reporter)
+        monitor = TrialMonitor(
+            self._trial_deadline(info), self.oracle.objective, epochs, self.reporter
+        )
         # The best epoch's weights, where Hyperband's next round continues from.
         checkpoint = keras.callbacks.ModelCheckpoint(
             self._get_checkpoint_fname(trial.trial_id),
@@ -422,18 +429,32 @@ class DladvisorTuner(keras_tuner.Tuner):
             best_epoch=monitor.best_epoch,
             budget_stopped=monitor.budget_stopped,
         )
+        self._note_first_model_stop(monitor, info)
         return results
+
+    def _trial_deadline(self, info):
+        """The search's deadline, or for the search's first trial under
+        ``first_trial_s`` the earlier of that and ``first_trial_s`` from now."""
+        if self.first_trial_s is None or info["number"] != 1:
+            return self.deadline
+        return EarliestDeadline(self.deadline, Deadline(self.first_trial_s))
+
+    def _note_first_model_stop(self, monitor, info) -> None:
+        if monitor.budget_stopped and info["number"] == 1 and not self.deadline.expired():
+            info["first_model_stop"] = True
+            info["note"] = f"stopped after {format_duration(self.first_trial_s)} for a first model"
 
     def _fit_folds(self, trial, x, y, folds, epochs, class_weight, info):
         # Each fold trains from scratch: continuing Hyperband's parent model would
         # carry weights fitted on another fold's validation rows.
         epochs = trial.hyperparameters.values.get("tuner/epochs", epochs)
         scores, best_epochs, last_epochs = [], [], []
+        deadline = self._trial_deadline(info)
         for number, (train_rows, validation_rows) in enumerate(folds, start=1):
             model = self._build(trial)
             info["parameters"] = count_parameters(model)
             monitor = TrialMonitor(
-                self.deadline,
+                deadline,
                 self.oracle.objective,
                 epochs,
                 self.reporter,
@@ -466,6 +487,7 @@ class DladvisorTuner(keras_tuner.Tuner):
             if monitor.budget_stopped:
                 # The remaining folds would each run a single batch: score what ran.
                 info["budget_stopped"] = True
+                self._note_first_model_stop(monitor, info)
                 break
         info.update(
             epochs=max(last_epochs),

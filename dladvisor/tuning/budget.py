@@ -129,3 +129,17 @@ class Deadline:
         if self.seconds is None:
             return "Deadline(None)"
         return f"Deadline({self.seconds!r}, remaining={self.remaining():.1f})"
+
+
+class EarliestDeadline:
+    """Expires when any of its deadlines does (a trial's own limit inside the search's
+    budget); what :class:`~dladvisor.tuning._tuner.TrialMonitor` needs of a deadline."""
+
+    def __init__(self, *deadlines: Deadline):
+        self.deadlines = deadlines
+
+    def expired(self) -> bool:
+        return any(deadline.expired() for deadline in self.deadlines)
+
+    def remaining(self) -> float:
+        return min(deadline.remaining() for deadline in self.deadlines)

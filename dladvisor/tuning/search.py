@@ -72,6 +72,9 @@ class TuningConfig:
             folds), or None to score on the validation data.
         factor: Hyperband's reduction factor (ignored by the other tuners).
         max_consecutive_failures: stop after this many failed trials in a row.
+        first_trial_s: the search's first trial stops after this many seconds at most
+            (scored on its best epoch so far), so that a usable model exists early in
+            the budget; None lets it train like any other trial.
     """
 
     tuner: str = DEFAULT_TUNER
@@ -83,9 +86,15 @@ class TuningConfig:
     cv: int | None = None
     factor: int = 3
     max_consecutive_failures: int = 3
+    first_trial_s: float | None = None
 
     def __post_init__(self):
         check_tuner_name(self.tuner)
+        if self.first_trial_s is not None and not self.first_trial_s > 0:
+            raise ConfigError(
+                f"first_trial_s: expected seconds greater than zero or None; "
+                f"received {self.first_trial_s!r}."
+            )
         for name, minimum in (
             ("max_trials", 1),
             ("max_epochs", 1),
@@ -449,6 +458,7 @@ def _tuner(
             deadline=deadline,
             patience=config.patience,
             seed=config.seed,
+            first_trial_s=config.first_trial_s,
             reporter=reporter,
             directory=str(directory),
             project_name=project_name,

@@ -50,7 +50,11 @@ class TinyModel(keras_tuner.HyperModel):
         callbacks = list(kwargs.pop("callbacks", []))
         if self.sleep_per_batch:
             pause = self.sleep_per_batch
-            callbacks.append(keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: time.sleep(pause)))
+            callbacks.append(
+                keras.callbacks.LambdaCallback(
+                    on_train_batch_end=lambda batch, logs: time.sleep(pause)
+                )
+            )
         return model.fit(x, y, batch_size=self.batch_size, callbacks=callbacks, **kwargs)
 
 
@@ -109,7 +113,9 @@ def test_a_failing_trial_is_recorded_not_fatal(data, tmp_path):
     outcome = run(TinyModel(fail_units=8), data, tmp_path, tuner="random", max_trials=6)
     failed = [r for r in outcome.leaderboard if r.status == "FAILED"]
     assert failed, "the search space has units=8; random search should try it in 6 trials"
-    assert all(r.error == "ValueError: units=8 is not supported" and r.score is None for r in failed)
+    assert all(
+        r.error == "ValueError: units=8 is not supported" and r.score is None for r in failed
+    )
     assert outcome.best.status == "COMPLETED"
     assert outcome.leaderboard[-1].status == "FAILED"
 
@@ -133,8 +139,14 @@ def test_cross_validation_scores_the_mean_over_folds(data, tmp_path):
 def test_cv_and_validation_data_together_are_refused(data, tmp_path):
     x, y, validation = data
     with pytest.raises(ConfigError, match="--cv"):
-        tune(TinyModel(), x, y, validation_data=validation,
-             config=TuningConfig(cv=3), directory=tmp_path)
+        tune(
+            TinyModel(),
+            x,
+            y,
+            validation_data=validation,
+            config=TuningConfig(cv=3),
+            directory=tmp_path,
+        )
 
 
 def test_existing_project_needs_resume_and_resume_keeps_trials(data, tmp_path):
@@ -144,9 +156,15 @@ def test_existing_project_needs_resume_and_resume_keeps_trials(data, tmp_path):
 
     x, y, validation = data
     model = TinyModel()
-    outcome = tune(model, x, y, validation_data=validation,
-                   config=TuningConfig(tuner="random", max_trials=3, max_epochs=2),
-                   directory=tmp_path, resume=True)
+    outcome = tune(
+        model,
+        x,
+        y,
+        validation_data=validation,
+        config=TuningConfig(tuner="random", max_trials=3, max_epochs=2),
+        directory=tmp_path,
+        resume=True,
+    )
     assert model.fits == 1, "the two completed trials must not be trained again"
     assert outcome.trials_run == 1 and len(outcome.leaderboard) == 3
 
@@ -154,12 +172,26 @@ def test_existing_project_needs_resume_and_resume_keeps_trials(data, tmp_path):
 def test_resume_refuses_other_settings_and_missing_runs(data, tmp_path):
     x, y, validation = data
     with pytest.raises(ConfigError, match="no tuning run"):
-        tune(TinyModel(), x, y, validation_data=validation,
-             config=TuningConfig(tuner="random"), directory=tmp_path, resume=True)
+        tune(
+            TinyModel(),
+            x,
+            y,
+            validation_data=validation,
+            config=TuningConfig(tuner="random"),
+            directory=tmp_path,
+            resume=True,
+        )
     run(TinyModel(), data, tmp_path, tuner="random", max_trials=1)
     with pytest.raises(ConfigError, match="tuner='random'"):
-        tune(TinyModel(), x, y, validation_data=validation,
-             config=TuningConfig(tuner="bayesian", max_epochs=2), directory=tmp_path, resume=True)
+        tune(
+            TinyModel(),
+            x,
+            y,
+            validation_data=validation,
+            config=TuningConfig(tuner="bayesian", max_epochs=2),
+            directory=tmp_path,
+            resume=True,
+        )
 
 
 def test_unknown_tuner_lists_valid_names():
@@ -169,9 +201,15 @@ def test_unknown_tuner_lists_valid_names():
 
 def test_progress_goes_to_stderr(data, tmp_path, capsys):
     x, y, validation = data
-    tune(TinyModel(), x, y, validation_data=validation,
-         config=TuningConfig(tuner="random", max_trials=1, max_epochs=2),
-         directory=tmp_path, reporter=ProgressReporter())
+    tune(
+        TinyModel(),
+        x,
+        y,
+        validation_data=validation,
+        config=TuningConfig(tuner="random", max_trials=1, max_epochs=2),
+        directory=tmp_path,
+        reporter=ProgressReporter(),
+    )
     out, err = capsys.readouterr()
     assert out == ""
     assert "trial 1/1 - epoch 2/2 - best val_loss" in err
@@ -216,7 +254,9 @@ def test_budget_stops_a_running_trial_mid_epoch(data, tmp_path):
     # 4.5 s, more than the 2 s budget, so only the batch-level check can stop in time.
     model = TinyModel(sleep_per_batch=0.1, batch_size=1)
     started = time.monotonic()
-    outcome = run(model, data, tmp_path, tuner="random", max_trials=5, max_epochs=3, time_budget_s=2)
+    outcome = run(
+        model, data, tmp_path, tuner="random", max_trials=5, max_epochs=3, time_budget_s=2
+    )
     wall = time.monotonic() - started
     assert outcome.stopped_by == "budget"
     assert outcome.trials_run == 1
@@ -228,13 +268,36 @@ def test_budget_stops_a_running_trial_mid_epoch(data, tmp_path):
 
 
 @pytest.mark.slow
+def test_first_trial_stops_early_for_a_first_model_and_the_search_goes_on(data, tmp_path):
+    # One epoch is 45 batches of 0.04 s: over 1.8 s. The first trial may train 0.5 s:
+    # it stops mid-epoch, scored, with the reason; the second trains its whole epoch.
+    model = TinyModel(sleep_per_batch=0.04, batch_size=1)
+    outcome = run(
+        model, data, tmp_path, tuner="random", max_trials=2, max_epochs=1, first_trial_s=0.5
+    )
+    first, second = sorted(outcome.leaderboard, key=lambda record: record.number)
+    assert first.status == "STOPPED" and first.score is not None
+    assert first.note.startswith("stopped after") and first.note.endswith("for a first model")
+    assert second.status == "COMPLETED" and second.epochs == 1
+    assert outcome.trials_run == 2 and outcome.stopped_by != "budget"
+
+
+@pytest.mark.slow
 def test_budget_stops_starting_trials(data, tmp_path):
     model = TinyModel(sleep_per_batch=0.02)
     # 3 batches x 0.02 s x 5 epochs: each trial takes a few tenths of a second plus
     # model building, so 3 s allows several trials but far fewer than 50.
     started = time.monotonic()
-    outcome = run(model, data, tmp_path, tuner="random", max_trials=50, max_epochs=5,
-                  patience=5, time_budget_s=3)
+    outcome = run(
+        model,
+        data,
+        tmp_path,
+        tuner="random",
+        max_trials=50,
+        max_epochs=5,
+        patience=5,
+        time_budget_s=3,
+    )
     wall = time.monotonic() - started
     assert outcome.stopped_by == "budget"
     assert 1 <= outcome.trials_run < 50
