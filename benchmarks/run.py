@@ -673,6 +673,26 @@ def versions() -> dict:
     return found
 
 
+def commit() -> str | None:
+    """The project's git commit the results come from ("...-dirty" with uncommitted
+    changes), or None outside a git checkout."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        )
+    except OSError:
+        return None
+    if head.returncode != 0:
+        return None
+    return head.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+
+
 def autokeras_versions() -> dict:
     script = (
         "import json; from importlib import metadata as m; print(json.dumps({n: m.version(n) "
@@ -864,6 +884,7 @@ def main(argv: list[str] | None = None) -> None:
         "machine": machine(),
         "gpu": gpu(),
         "versions": versions(),
+        "commit": commit(),
         "run_started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "wait_idle": args.wait_idle,
     }
