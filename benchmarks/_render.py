@@ -11,6 +11,8 @@ from pathlib import Path
 from _doc import DOC, write_section
 from run import AUTOKERAS_PINS, BY_NAME, CASES, METRICS, QUICK_AUTOKERAS_EPOCHS, QUICK_BUDGET
 
+from dladvisor.recommender.rules import BASELINE_BEATS_DEEP_LEARNING
+
 SECTION = "comparison"
 KINDS = {
     "table": "Tables",
@@ -134,7 +136,7 @@ def _findings(case, budget: int, got: dict) -> list[str]:
             continue
         if _better(case.metric, other["score"], ours["score"]):
             label = (
-                "the classical baseline beats deep learning"
+                BASELINE_BEATS_DEEP_LEARNING
                 if name == "classical"
                 else "AutoKeras 3.0 scores better than dladvisor"
             )
@@ -150,6 +152,26 @@ def _findings(case, budget: int, got: dict) -> list[str]:
                     f"{ours['first_model_s']:.0f} s."
                 )
     return out
+
+
+def baseline_wins(records: list[dict]) -> dict[tuple[str, str], str]:
+    """Where the latest full run's classical baseline scores better than dladvisor:
+    ``(task, modality)`` -> "case at budget, ..." - what
+    dladvisor.recommender.rules.BENCHMARK_BASELINE_WINS must hold for the recommendation
+    to warn in the table's words."""
+    full = [r for r in records if not r.get("quick")]
+    found: dict[tuple[str, str], list[str]] = {}
+    for case in CASES:
+        if case.task is None or "classical" not in case.contenders:
+            continue
+        for budget in case.budgets:
+            ours = _latest(full, case=case.name, contender="dladvisor", budget_s=budget)
+            theirs = _latest(full, case=case.name, contender="classical", budget_s=budget)
+            if _ok(ours) and _ok(theirs) and _better(case.metric, theirs["score"], ours["score"]):
+                found.setdefault((case.task, case.modality), []).append(
+                    f"{case.name} at {_budget(budget)}"
+                )
+    return {key: ", ".join(cases) for key, cases in found.items()}
 
 
 def plot_kind(kind: str, records: list[dict], folder: Path) -> str | None:
@@ -309,6 +331,16 @@ def render(records: list[dict], doc: Path = DOC, write: bool = True) -> list[str
         lines += [""] + table + [""]
         if findings:
             lines += ["Where dladvisor loses:", ""] + findings + [""]
+            if any(BASELINE_BEATS_DEEP_LEARNING in line for line in findings):
+                lines += [
+                    f'Where "{BASELINE_BEATS_DEEP_LEARNING}", `dladvisor recommend` warns '
+                    "users of data of that task and modality in the same words "
+                    "(`BENCHMARK_BASELINE_WINS` in dladvisor/recommender/rules.py, checked "
+                    "against these results by tests/test_benchmarks_harness.py), and "
+                    "`dladvisor train` says them in its verdict when its own baseline "
+                    "wins.",
+                    "",
+                ]
         image = plot_kind(kind, records, folder) if write else None
         if image:
             lines += [f"![{title}: score against the wall-clock budget]({image})", ""]

@@ -162,6 +162,8 @@ class Case:
     published: (what, score, source) quoted beside the table, never as if measured here.
     script: for the GAN, RBM and profiling cases: the technique script's argv (after the
         python) for the full run, and for --quick.
+    task, modality: the case's data as dladvisor's recommender names it (the keys of
+        dladvisor.recommender.rules.BENCHMARK_BASELINE_WINS); None for script cases.
     """
 
     name: str
@@ -174,6 +176,8 @@ class Case:
     published: tuple[tuple[str, float, str], ...] = ()
     script: tuple[tuple[str, ...], tuple[str, ...]] | None = None
     budgets: tuple[int, ...] = field(default=BUDGETS)
+    task: str | None = None
+    modality: str | None = None
 
 
 def _stratified(labels: np.ndarray, size: int | float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -322,6 +326,8 @@ CASES: tuple[Case, ...] = (
         "examples/penguins.csv (344 rows), 80/20 split stratified by species, seed 0",
         "the same data, 30 s budgets",
         prepare_penguins,
+        task="classification",
+        modality="tabular",
     ),
     Case(
         "diamonds",
@@ -330,6 +336,8 @@ CASES: tuple[Case, ...] = (
         "ggplot2's diamonds (53,940 rows; price), 80/20 split, seed 0",
         "3,000 training and 1,000 test rows of the same split, 30 s budgets",
         prepare_diamonds,
+        task="regression",
+        modality="tabular",
     ),
     Case(
         "digits",
@@ -338,6 +346,8 @@ CASES: tuple[Case, ...] = (
         "scikit-learn's digits (1,797 8x8 images), 75/25 split stratified, seed 0",
         "the same data, 30 s budgets",
         prepare_digits,
+        task="classification",
+        modality="image",
     ),
     Case(
         "fashion-mnist-subset",
@@ -348,6 +358,8 @@ CASES: tuple[Case, ...] = (
         "2,000 training and 1,000 test images, 30 s budgets",
         prepare_fashion_subset,
         published=FASHION_MNIST_PUBLISHED,
+        task="classification",
+        modality="image",
     ),
     Case(
         "fashion-mnist",
@@ -357,6 +369,8 @@ CASES: tuple[Case, ...] = (
         "5,000 training and 1,000 test images, 30 s budgets",
         prepare_fashion_full,
         published=FASHION_MNIST_PUBLISHED,
+        task="classification",
+        modality="image",
     ),
     Case(
         "tweets",
@@ -366,6 +380,8 @@ CASES: tuple[Case, ...] = (
         "stratified by device, seed 0",
         "2,000 training and 500 test tweets, 30 s budgets",
         prepare_tweets,
+        task="classification",
+        modality="text",
     ),
     Case(
         "gunpoint",
@@ -381,6 +397,8 @@ CASES: tuple[Case, ...] = (
             ("MLP", 0.927, "Fawaz et al. 2019"),
             ("1-NN Euclidean", 0.913, "Fawaz et al. 2019"),
         ),
+        task="classification",
+        modality="sequence",
     ),
     Case(
         "airline",
@@ -390,6 +408,8 @@ CASES: tuple[Case, ...] = (
         "the same data, 30 s budgets",
         prepare_airline,
         contenders=("dladvisor", "classical"),
+        task="forecasting",
+        modality="sequence",
     ),
     Case(
         "gan",

@@ -179,6 +179,31 @@ def test_the_renderer_gives_ratios_marks_missing_budgets_and_says_where_dladviso
     assert "diamonds" not in said
 
 
+def test_baseline_wins_are_found_by_task_and_modality():
+    records = [
+        _record("penguins", "dladvisor", 60, 0.96, 50.0),
+        _record("penguins", "classical", 60, 0.99, 2.0),
+        _record("penguins", "dladvisor", 180, 0.99, 150.0),
+        _record("penguins", "classical", 180, 0.99, 2.0),  # a tie is no win
+        _record("airline", "dladvisor", 60, 1.2, 50.0),
+        _record("airline", "classical", 60, 0.9, 1.0),  # MASE: lower is better
+        {**_record("digits", "dladvisor", 60, 0.5, 50.0), "quick": True},  # quick: not counted
+        {**_record("digits", "classical", 60, 0.9, 50.0), "quick": True},
+    ]
+    assert _render.baseline_wins(records) == {
+        ("classification", "tabular"): "penguins at 1 min",
+        ("forecasting", "sequence"): "airline at 1 min",
+    }
+
+
+def test_the_recommendation_warns_where_the_stored_results_say_the_baseline_wins():
+    # The warning's words are the table's, and its data is what benchmarks/results/
+    # holds: after a benchmark run, BENCHMARK_BASELINE_WINS is updated to match.
+    from dladvisor.recommender.rules import BENCHMARK_BASELINE_WINS
+
+    assert _render.baseline_wins(run.load_records()) == BENCHMARK_BASELINE_WINS
+
+
 def test_lower_is_better_metrics_and_published_figures():
     records = [
         _record("airline", "dladvisor", 60, 0.8, 30.0),

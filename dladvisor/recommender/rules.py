@@ -26,6 +26,8 @@ from dladvisor.recommender.recommendation import Baseline
 __all__ = [
     "ALERT_ADVICE",
     "BASELINES",
+    "BASELINE_BEATS_DEEP_LEARNING",
+    "BENCHMARK_BASELINE_WINS",
     "CREATIVE",
     "IMAGE_RESTORING",
     "LARGE_IMAGE_PIXELS",
@@ -630,6 +632,34 @@ class WarningRule:
     technique: str | None = None
 
 
+#: The words docs/benchmarks.md, the train verdict and the recommendation's warnings all
+#: use when a classical model scores better than the network.
+BASELINE_BEATS_DEEP_LEARNING = "the classical baseline beats deep learning"
+
+#: Where dladvisor's latest full benchmark run (docs/benchmarks.md, written by
+#: benchmarks/run.py) found the classical baseline scoring better than dladvisor's
+#: network: ``(task, modality)`` -> the cases and budgets, in words. The recommendation
+#: warns about data of that task and modality in :data:`BASELINE_BEATS_DEEP_LEARNING`'s
+#: words; tests/test_benchmarks_harness.py recomputes this from benchmarks/results/, so
+#: it says what the table says.
+BENCHMARK_BASELINE_WINS: dict[tuple[str, str], str] = {
+    ("classification", "text"): "tweets at 1 min",
+}
+
+
+def _benchmark_warnings() -> tuple[WarningRule, ...]:
+    return tuple(
+        WarningRule(
+            f"warn.benchmark-{task}-{modality}",
+            (_is("task", task), _is("modality", modality)),
+            f"In dladvisor's benchmarks of {modality} {task} ({cases}; docs/benchmarks.md) "
+            f"{BASELINE_BEATS_DEEP_LEARNING}: expect the baseline to be hard to beat, and "
+            "keep it where it wins on your test part (train reports both).",
+        )
+        for (task, modality), cases in sorted(BENCHMARK_BASELINE_WINS.items())
+    )
+
+
 #: Derived warnings, in the order they are reported. Those that restate a profiler
 #: finding apply only when the profile lacks that alert, so nothing is said twice.
 WARNING_RULES: tuple[WarningRule, ...] = (
@@ -763,6 +793,7 @@ WARNING_RULES: tuple[WarningRule, ...] = (
         "heavy augmentation, or start from a pre-trained generator.",
         technique="gan",
     ),
+    *_benchmark_warnings(),
 )
 
 #: What each profiler alert means for training, by alert code. The alert's own message

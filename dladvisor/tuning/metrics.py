@@ -18,6 +18,7 @@ from typing import Sequence
 import numpy as np
 
 from dladvisor.errors import ConfigError, DataError
+from dladvisor.recommender.rules import BASELINE_BEATS_DEEP_LEARNING
 
 __all__ = [
     "CLASSIFICATION_METRICS",
@@ -337,7 +338,7 @@ def compare(
         winner = "baseline"
         verdict = (
             f"{baseline_label} wins: {metric} {baseline_value:.3f} vs {model_value:.3f} "
-            f"({-difference:+.3f})."
+            f"({-difference:+.3f}) - {BASELINE_BEATS_DEEP_LEARNING} on this test part."
         )
     return Comparison(
         metric=metric,
