@@ -273,6 +273,85 @@ def script_lines(records: list[dict]) -> list[str]:
     return lines
 
 
+def _duration(seconds: float) -> str:
+    minutes = round(seconds / 60)
+    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
+
+
+def full_run_lines(records: list[dict]) -> list[str]:
+    """How much of the full run (every case at every budget, every contender) is
+    measured, the time its measured runs took, and an estimate of the rest from the
+    time per budget second of the runs measured."""
+    full = [r for r in records if not r.get("quick") and r.get("contender")]
+    lines = [
+        "| budget | contender runs measured | their time | left | estimated time left |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    total_spent = total_left = 0.0
+    runs_left = 0
+    budgets = sorted({b for c in CASES if not c.script for b in c.budgets})
+    for budget in budgets:
+        spent = budget_left = 0.0
+        measured = expected = 0
+        for case in (c for c in CASES if not c.script and budget in c.budgets):
+            for name in case.contenders:
+                expected += 1
+                record = _latest(full, case=case.name, contender=name, budget_s=budget)
+                if record is None:
+                    budget_left += budget if name != "classical" else 0
+                    continue
+                measured += 1
+                spent += (record.get("wall_s") or 0) + (record.get("predict_s") or 0)
+        # A searching contender takes about its budget plus start-up and export: scale
+        # the budgets left by what the measured runs of this budget took per second.
+        searching = sum(
+            budget
+            for case in CASES
+            if not case.script and budget in case.budgets
+            for name in case.contenders
+            if name != "classical"
+            and _latest(full, case=case.name, contender=name, budget_s=budget) is not None
+        )
+        ratio = spent / searching if searching else 1.3
+        left = budget_left * ratio
+        total_spent, total_left = total_spent + spent, total_left + left
+        runs_left += expected - measured
+        lines.append(
+            f"| {_budget(budget)} | {measured} of {expected} | {_duration(spent)} | "
+            f"{expected - measured} | {_duration(left) if left else '-'} |"
+        )
+    scripts = [_latest(full, case=c.name) for c in CASES if c.script and _latest(full, case=c.name)]
+    script_time = sum(r.get("wall_s") or 0 for r in scripts)
+    lines += [
+        "",
+        f"Measured so far: **{_duration(total_spent)}** of contender runs (wall time plus "
+        "dladvisor's `predict`; the harness's waits for an idle machine, `--wait-idle`, "
+        "come on top), "
+        + (
+            f"and {_duration(script_time)} for the technique scripts it ran in full "
+            f"({', '.join(r['case'] for r in scripts)}). "
+            if scripts
+            else "and none of the technique scripts (gan, rbm, profiling) in full yet. "
+        )
+        + (
+            f"Left: {runs_left} contender runs, about **{_duration(total_left)}** on this "
+            "machine, estimated from the time per budget second of the runs measured."
+            if runs_left
+            else "Every contender run of the full run is measured."
+        ),
+    ]
+    dates = sorted(r["finished_at"][:10] for r in full if r.get("finished_at"))
+    commits = sorted({r["commit"] for r in full if r.get("commit")})
+    if dates:
+        lines += [
+            "",
+            f"Measured between {dates[0]} and {dates[-1]}"
+            + (f", dladvisor at commit(s) {', '.join(commits)}" if commits else "")
+            + "; a result without a commit predates the harness recording it.",
+        ]
+    return lines
+
+
 def render(records: list[dict], doc: Path = DOC, write: bool = True) -> list[str]:
     """The section's lines (written between its markers in ``doc`` when ``write``)."""
     measured = [r for r in records if r.get("case") != "_quick_runs" and "machine" in r]
@@ -346,23 +425,16 @@ def render(records: list[dict], doc: Path = DOC, write: bool = True) -> list[str
             lines += [f"![{title}: score against the wall-clock budget]({image})", ""]
         else:
             lines += ["No plot yet: no budget of this kind measured.", ""]
-    budgets_s = sum(
-        budget
-        for case in CASES
-        if not case.script
-        for budget in case.budgets
-        for name in case.contenders
-        if name != "classical"
-    )
-    if any("*not measured yet*" in line for line in lines):
-        lines += [
-            "Budgets marked *not measured yet* wait for the full run (`python "
-            "benchmarks/run.py`: every case at 1, 3 and 10 minutes): the budgets of its "
-            f"searching contenders alone add up to {budgets_s // 3600} h "
-            f"{budgets_s % 3600 // 60} min, before start-up, export and the technique "
-            "scripts' own full runs.",
-            "",
-        ]
+    lines += [
+        "### The full run",
+        "",
+        "`python benchmarks/run.py` runs every case at 1, 3 and 10 minutes; it can be run "
+        "in parts (`--only CASE`, `--budgets 60,180`), each appending its results. Budgets "
+        "marked *not measured yet* above are the parts not run yet.",
+        "",
+        *full_run_lines(records),
+        "",
+    ]
     lines += [
         "### GANs, RBMs and profiling",
         "",

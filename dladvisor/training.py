@@ -118,7 +118,7 @@ TRAINABLE = {
 }
 #: Under a time budget, the first trial of a supervised search (MLP, CNN, RNN) trains for
 #: at most this many seconds, or this share of the search's time if that is less, so that
-#: a usable model exists early (the search goes on; see :func:`first_trial_seconds`).
+#: a usable model exists early (the next trial continues it; :func:`first_trial_seconds`).
 FIRST_MODEL_SECONDS = 10.0
 FIRST_MODEL_SHARE = 0.25
 #: Epochs per trial at most, and early-stopping patience, when the data is not small.
@@ -2152,10 +2152,12 @@ def first_trial_seconds(technique: str, tuning_seconds: float | None) -> float |
 
     Under a time budget, a supervised search (MLP, CNN, RNN) has a usable model after
     :data:`FIRST_MODEL_SECONDS` (or :data:`FIRST_MODEL_SHARE` of a short search): its
-    first trial - keras-tuner's default hyperparameters - is scored on its best epoch so
-    far when that time is up, and the search goes on. A run stopped early (Ctrl-C, a
-    small budget) then still ends with a model (docs/benchmarks.md compares the time to
-    a first model with AutoKeras's). GANs and RBMs are left alone:
+    first trial - the builder's default hyperparameters - is scored on its best epoch so
+    far when that time is up, and the next trial continues it from there (see
+    ``DefaultsFirstMixin`` in dladvisor/tuning/_oracles.py; not under Hyperband, whose
+    first rounds are short, nor with trials in worker processes). A run stopped early
+    (Ctrl-C, a small budget) then still ends with a model (docs/benchmarks.md compares
+    the time to a first model with AutoKeras's). GANs and RBMs are left alone:
     a few seconds of them make no usable model. Without a budget there is no limit.
     """
     if technique not in ("mlp", "cnn", "rnn") or tuning_seconds is None:

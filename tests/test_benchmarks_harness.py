@@ -204,6 +204,23 @@ def test_the_recommendation_warns_where_the_stored_results_say_the_baseline_wins
     assert _render.baseline_wins(run.load_records()) == BENCHMARK_BASELINE_WINS
 
 
+def test_the_full_run_says_what_is_measured_what_it_took_and_what_is_left():
+    records = [
+        {**_record("penguins", "dladvisor", 60, 0.96, 50.0), "predict_s": 4.0},
+        _record("penguins", "autokeras", 60, 0.98, 76.0),
+        _record("penguins", "classical", 60, 0.99, 2.0),
+        {**_record("penguins", "dladvisor", 60, 0.5, 999.0), "quick": True},  # not counted
+    ]
+    lines = _render.full_run_lines(records)
+    expected = sum(len(c.contenders) for c in run.CASES if not c.script)
+    assert f"| 1 min | 3 of {expected} | 2 min | {expected - 3} |" in lines[2]
+    assert lines[4].startswith(f"| 10 min | 0 of {expected} | 0 min | {expected} |")
+    said = "\n".join(lines)
+    # 132 s for 120 budget seconds: the 3 and 10 minute runs are estimated at 1.1x theirs
+    assert "Measured so far: **2 min**" in said and "none of the technique scripts" in said
+    assert f"Left: {3 * expected - 3} contender runs" in said
+
+
 def test_lower_is_better_metrics_and_published_figures():
     records = [
         _record("airline", "dladvisor", 60, 0.8, 30.0),

@@ -71,7 +71,10 @@ class BudgetMixin:
         # counted in self.trials, so it may run even when the count is at the limit.
         if self.max_trials and not self._retry_queue and len(self.trials) >= self.max_trials:
             return "max_trials"
-        if self.max_consecutive_failures and self._trailing_failures() >= self.max_consecutive_failures:
+        if (
+            self.max_consecutive_failures
+            and self._trailing_failures() >= self.max_consecutive_failures
+        ):
             return "consecutive_failures"
         return None
 
@@ -120,14 +123,44 @@ class DefaultsFirstMixin:
     seeds its search with known-good ones), so the search has a sound result from its
     first trial on - which matters when the budget allows only a few expensive trials.
     Later trials are the wrapped oracle's own choices.
+
+    When the tuner stops that first trial early to have a first model soon (its
+    ``first_trial_s``), it calls :meth:`continue_trial`, and the next trial continues
+    it: the same values, from the first trial's best epoch and weights (keras-tuner's
+    ``tuner/trial_id`` and ``tuner/initial_epoch``, as Hyperband's rounds), so the
+    strong defaults are not judged on a truncated fit.
     """
+
+    #: Tells the tuner that a trial it stops early can be continued (see above).
+    continues_trials = True
+    _to_continue: tuple[str, int] | None = None
+
+    def continue_trial(self, trial_id: str, epochs: int) -> None:
+        """Make the next trial continue ``trial_id`` from its epoch ``epochs``."""
+        self._to_continue = (trial_id, int(epochs))
 
     def populate_space(self, trial_id):
         if not self.trials:
             values = _default_values(self.hyperparameters)
             if values is not None:
                 return {"status": TrialStatus.RUNNING, "values": values}
+        if self._to_continue is not None and self._to_continue[0] in self.trials:
+            parent, epochs = self._to_continue
+            self._to_continue = None
+            values = dict(self.trials[parent].hyperparameters.values)
+            values.update({"tuner/trial_id": parent, "tuner/initial_epoch": epochs})
+            return {"status": TrialStatus.RUNNING, "values": values}
         return super().populate_space(trial_id)
+
+    def get_state(self):
+        state = super().get_state()
+        state["dladvisor_to_continue"] = self._to_continue
+        return state
+
+    def set_state(self, state):
+        super().set_state(state)
+        found = state.get("dladvisor_to_continue")
+        self._to_continue = tuple(found) if found else None
 
 
 def _default_values(space) -> dict | None:

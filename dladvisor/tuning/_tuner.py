@@ -394,6 +394,10 @@ class DladvisorTuner(keras_tuner.Tuner):
                         model.build_from_config(json.load(file))
                 model.load_weights(self._get_checkpoint_fname(parent))
             initial_epoch = hp.values.get("tuner/initial_epoch", 0)
+            if "tuner/bracket" not in hp.values:  # not Hyperband's: a first model's
+                info["note"] = (
+                    f"continues trial {trial_number(parent)} from its epoch {initial_epoch}"
+                )
         info["parameters"] = count_parameters(model)
         monitor = TrialMonitor(
             self._trial_deadline(info), self.oracle.objective, epochs, self.reporter
@@ -429,32 +433,48 @@ class DladvisorTuner(keras_tuner.Tuner):
             best_epoch=monitor.best_epoch,
             budget_stopped=monitor.budget_stopped,
         )
-        self._note_first_model_stop(monitor, info)
+        self._note_first_model_stop(trial, monitor, info)
         return results
 
     def _trial_deadline(self, info):
         """The search's deadline, or for the search's first trial under
-        ``first_trial_s`` the earlier of that and ``first_trial_s`` from now."""
-        if self.first_trial_s is None or info["number"] != 1:
+        ``first_trial_s`` the earlier of that and ``first_trial_s`` from now - when the
+        oracle can continue the trial afterwards (in this process; not Hyperband, whose
+        rounds are short anyway, nor a worker's remote oracle)."""
+        if (
+            self.first_trial_s is None
+            or info["number"] != 1
+            or not getattr(self.oracle, "continues_trials", False)
+        ):
             return self.deadline
         return EarliestDeadline(self.deadline, Deadline(self.first_trial_s))
 
-    def _note_first_model_stop(self, monitor, info) -> None:
-        if monitor.budget_stopped and info["number"] == 1 and not self.deadline.expired():
+    def _note_first_model_stop(self, trial, monitor, info) -> None:
+        """After an early stop for a first model, have the next trial continue this one."""
+        best = monitor.best_epoch or 0
+        if (
+            monitor.budget_stopped
+            and info["number"] == 1
+            and not self.deadline.expired()
+            and 0 < best < monitor.epochs
+        ):
             info["first_model_stop"] = True
-            info["note"] = f"stopped after {format_duration(self.first_trial_s)} for a first model"
+            info["note"] = (
+                f"stopped after {format_duration(self.first_trial_s)} for a first model; "
+                "the next trial continues it"
+            )
+            self.oracle.continue_trial(trial.trial_id, best)
 
     def _fit_folds(self, trial, x, y, folds, epochs, class_weight, info):
         # Each fold trains from scratch: continuing Hyperband's parent model would
         # carry weights fitted on another fold's validation rows.
         epochs = trial.hyperparameters.values.get("tuner/epochs", epochs)
         scores, best_epochs, last_epochs = [], [], []
-        deadline = self._trial_deadline(info)
         for number, (train_rows, validation_rows) in enumerate(folds, start=1):
             model = self._build(trial)
             info["parameters"] = count_parameters(model)
             monitor = TrialMonitor(
-                deadline,
+                self.deadline,
                 self.oracle.objective,
                 epochs,
                 self.reporter,
@@ -487,7 +507,6 @@ class DladvisorTuner(keras_tuner.Tuner):
             if monitor.budget_stopped:
                 # The remaining folds would each run a single batch: score what ran.
                 info["budget_stopped"] = True
-                self._note_first_model_stop(monitor, info)
                 break
         info.update(
             epochs=max(last_epochs),

@@ -74,7 +74,8 @@ class TuningConfig:
         max_consecutive_failures: stop after this many failed trials in a row.
         first_trial_s: the search's first trial stops after this many seconds at most
             (scored on its best epoch so far), so that a usable model exists early in
-            the budget; None lets it train like any other trial.
+            the budget, and the next trial continues it (random search and Bayesian
+            optimisation in this process); None lets it train like any other trial.
     """
 
     tuner: str = DEFAULT_TUNER

@@ -268,18 +268,43 @@ def test_budget_stops_a_running_trial_mid_epoch(data, tmp_path):
 
 
 @pytest.mark.slow
-def test_first_trial_stops_early_for_a_first_model_and_the_search_goes_on(data, tmp_path):
-    # One epoch is 45 batches of 0.04 s: over 1.8 s. The first trial may train 0.5 s:
-    # it stops mid-epoch, scored, with the reason; the second trains its whole epoch.
-    model = TinyModel(sleep_per_batch=0.04, batch_size=1)
+def test_first_trial_stops_early_for_a_first_model_and_the_next_trial_continues_it(data, tmp_path):
+    # One epoch is 45 batches of 0.02 s: about 1 s. The first trial (the defaults) may
+    # train 0.3 s: it stops in its first epoch, scored, with the reason; the second
+    # trial continues it - same values, from its epoch 1 and weights, to the epoch limit.
+    model = TinyModel(sleep_per_batch=0.02, batch_size=1)
     outcome = run(
-        model, data, tmp_path, tuner="random", max_trials=2, max_epochs=1, first_trial_s=0.5
+        model, data, tmp_path, tuner="random", max_trials=2, max_epochs=3, first_trial_s=0.3
     )
     first, second = sorted(outcome.leaderboard, key=lambda record: record.number)
-    assert first.status == "STOPPED" and first.score is not None
-    assert first.note.startswith("stopped after") and first.note.endswith("for a first model")
-    assert second.status == "COMPLETED" and second.epochs == 1
-    assert outcome.trials_run == 2 and outcome.stopped_by != "budget"
+    assert first.status == "STOPPED" and first.score is not None and first.epochs == 1
+    assert first.note == "stopped after 0s for a first model; the next trial continues it"
+    assert second.status == "COMPLETED" and second.epochs == 3
+    assert second.note == "continues trial 1 from its epoch 1"
+    assert second.hyperparameters == first.hyperparameters
+    assert outcome.trials_run == 2 and outcome.stopped_by == "max_trials"
+
+
+@pytest.mark.slow
+def test_a_resumed_search_still_continues_the_first_trial(data, tmp_path):
+    # The session ends (max_trials=1) right after the first model: the continuation is
+    # part of the saved search, so the resumed session runs it.
+    model = TinyModel(sleep_per_batch=0.02, batch_size=1)
+    settings = dict(tuner="random", max_epochs=3, first_trial_s=0.3)
+    run(model, data, tmp_path, max_trials=1, **settings)
+    x, y, validation = data
+    outcome = tune(
+        model,
+        x,
+        y,
+        validation_data=validation,
+        config=TuningConfig(max_trials=2, **settings),
+        directory=tmp_path,
+        project_name="tuning",
+        resume=True,
+    )
+    second = max(outcome.leaderboard, key=lambda record: record.number)
+    assert second.note == "continues trial 1 from its epoch 1" and second.epochs == 3
 
 
 @pytest.mark.slow
