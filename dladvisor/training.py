@@ -119,7 +119,7 @@ TRAINABLE = {
 #: Under a time budget, the first trial of a supervised search (MLP, CNN, RNN) trains for
 #: at most this many seconds, or this share of the search's time if that is less, so that
 #: a usable model exists early (the next trial continues it; :func:`first_trial_seconds`).
-FIRST_MODEL_SECONDS = 10.0
+FIRST_MODEL_SECONDS = 5.0
 FIRST_MODEL_SHARE = 0.25
 #: Epochs per trial at most, and early-stopping patience, when the data is not small.
 DEFAULT_MAX_EPOCHS = 50

@@ -73,8 +73,8 @@ def test_earliest_deadline_expires_with_either():
 @pytest.mark.parametrize(
     "technique, seconds, expected",
     [
-        ("cnn", 600, 10.0),
-        ("mlp", 20, 5.0),
+        ("cnn", 600, 5.0),
+        ("mlp", 12, 3.0),
         ("rnn", None, None),
         ("gan", 600, None),
         ("rbm", 600, None),
