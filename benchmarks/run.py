@@ -695,13 +695,22 @@ def versions() -> dict:
 
 def commit() -> str | None:
     """The project's git commit the results come from ("...-dirty" with uncommitted
-    changes), or None outside a git checkout."""
+    changes outside benchmarks/results/), or None outside a git checkout."""
     try:
         head = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
         )
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
+            # the results this harness appends are not the code measured
+            [
+                "git",
+                "status",
+                "--porcelain",
+                "--untracked-files=no",
+                "--",
+                ".",
+                ":!benchmarks/results",
+            ],
             capture_output=True,
             text=True,
             cwd=ROOT,
