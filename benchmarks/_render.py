@@ -164,14 +164,26 @@ def baseline_wins(records: list[dict]) -> dict[tuple[str, str], str]:
     for case in CASES:
         if case.task is None or "classical" not in case.contenders:
             continue
+        lost = []
         for budget in case.budgets:
             ours = _latest(full, case=case.name, contender="dladvisor", budget_s=budget)
             theirs = _latest(full, case=case.name, contender="classical", budget_s=budget)
             if _ok(ours) and _ok(theirs) and _better(case.metric, theirs["score"], ours["score"]):
-                found.setdefault((case.task, case.modality), []).append(
-                    f"{case.name} at {_budget(budget)}"
-                )
+                lost.append(budget)
+        if lost:
+            found.setdefault((case.task, case.modality), []).append(
+                f"{case.name} at {_budgets(lost)}"
+            )
     return {key: ", ".join(cases) for key, cases in found.items()}
+
+
+def _budgets(seconds: list[int]) -> str:
+    """[60, 180, 600] -> "1, 3 and 10 min"."""
+    if not all(s % 60 == 0 for s in seconds):
+        return ", ".join(_budget(s) for s in seconds)
+    numbers = [str(s // 60) for s in seconds]
+    head = ", ".join(numbers[:-1])
+    return (f"{head} and {numbers[-1]}" if head else numbers[-1]) + " min"
 
 
 def plot_kind(kind: str, records: list[dict], folder: Path) -> str | None:

@@ -194,6 +194,9 @@ def test_baseline_wins_are_found_by_task_and_modality():
         ("classification", "tabular"): "penguins at 1 min",
         ("forecasting", "sequence"): "airline at 1 min",
     }
+    records += [_record("airline", "dladvisor", 600, 1.2, 50.0)]
+    records += [_record("airline", "classical", 600, 0.9, 1.0)]
+    assert _render.baseline_wins(records)[("forecasting", "sequence")] == "airline at 1 and 10 min"
 
 
 def test_the_recommendation_warns_where_the_stored_results_say_the_baseline_wins():
