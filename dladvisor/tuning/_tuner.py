@@ -146,13 +146,13 @@ class DladvisorTuner(keras_tuner.Tuner):
         deadline: stops the running fit when it expires.
         patience: early-stopping patience, in epochs without improvement.
         seed: base of the per-trial weight-initialisation seed.
-        first_trial_s: seconds the search's first trial may train at most (it is then
-            scored on its best epoch so far), so a usable model exists early; None for
-            no such limit.
         reporter: progress sink, or None for silence.
         directory: the tuning directory.
         project_name: the keras-tuner project inside it.
         overwrite: start afresh (True) or reload the project (False).
+        first_trial_s: seconds the search's first trial may train at most (it is then
+            scored on its best epoch so far, and continued by the next trial), so a
+            usable model exists early; None for no such limit.
         distribution_strategy: a ``tf.distribute.Strategy`` to build and train each
             model under, or None; passed through to keras-tuner.
         heartbeat: seconds between the calls a worker makes to the chief while a trial
@@ -170,9 +170,9 @@ class DladvisorTuner(keras_tuner.Tuner):
         seed: int,
         reporter: ProgressReporter | None,
         directory: str,
-        first_trial_s: float | None = None,
         project_name: str,
         overwrite: bool,
+        first_trial_s: float | None = None,
         distribution_strategy=None,
         heartbeat: float | None = None,
     ):
