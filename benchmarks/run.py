@@ -695,13 +695,14 @@ def versions() -> dict:
 
 def commit() -> str | None:
     """The project's git commit the results come from ("...-dirty" with uncommitted
-    changes outside benchmarks/results/), or None outside a git checkout."""
+    changes outside benchmarks/results/ and docs/benchmarks.md), or None outside a git
+    checkout."""
     try:
         head = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
         )
         dirty = subprocess.run(
-            # the results this harness appends are not the code measured
+            # the results and tables the benchmarks write are not the code measured
             [
                 "git",
                 "status",
@@ -710,6 +711,7 @@ def commit() -> str | None:
                 "--",
                 ".",
                 ":!benchmarks/results",
+                ":!docs/benchmarks.md",
             ],
             capture_output=True,
             text=True,

@@ -278,3 +278,30 @@ def test_a_missing_bench_extra_is_one_line_naming_the_install():
         "dladvisor_no_such_module is missing: install the benchmarks' data with "
         "`pip install -e '.[bench]'`"
     )
+
+
+def test_the_recorded_commit_is_dirty_only_for_changes_to_the_code(tmp_path, monkeypatch):
+    import shutil
+    import subprocess
+
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+
+    def git(*args):
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    for name in ("benchmarks/results/digits.jsonl", "docs/benchmarks.md", "dladvisor/x.py"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("1\n")
+    git("init", "-q")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", "start")
+    monkeypatch.setattr(run, "ROOT", tmp_path)
+    clean = run.commit()
+    assert clean and not clean.endswith("-dirty")
+    # What the benchmarks themselves write is not the code measured.
+    (tmp_path / "benchmarks/results/digits.jsonl").write_text("1\n2\n")
+    (tmp_path / "docs/benchmarks.md").write_text("a new table\n")
+    assert run.commit() == clean
+    (tmp_path / "dladvisor/x.py").write_text("2\n")
+    assert run.commit() == clean + "-dirty"
