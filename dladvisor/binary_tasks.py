@@ -189,7 +189,10 @@ class _BinaryTask(_Task):
         return self.train_matrix, None, (self.train_matrix[:1], None)
 
     def fitting_data(self):
-        return self.fit_matrix, None, self.fit_matrix.shape[0] / max(1, self.n_train)
+        return self.fit_matrix, None, self.fit_growth()
+
+    def fit_growth(self):
+        return self.fit_matrix.shape[0] / max(1, self.n_train)
 
     def validation_scores(self, model) -> dict[str, float]:
         raise NotImplementedError

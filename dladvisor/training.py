@@ -92,12 +92,20 @@ __all__ = [
 
 #: The time budget when none is given: ten minutes.
 DEFAULT_TIME_BUDGET_S = 600.0
-#: Share of the time left after preparing the data that tuning may use; the rest is kept
-#: for retraining the best configuration once, evaluating and exporting.
+#: Share of the time left after preparing the data that tuning may use until a trial has
+#: ended; the rest is kept for retraining the best configuration once, evaluating and
+#: exporting. Each trial's end re-sizes what is kept (:func:`search_reserve`).
 TUNING_SHARE = 0.8
 #: Retraining on train + validation is skipped (the best trial's model is kept) when it
 #: would take more than this share of the time left.
 RETRAIN_SHARE = 0.9
+#: Kept after the search for evaluating and exporting (:func:`finish_seconds`): a fixed
+#: part, and this many of the best trial's epochs over a test part of the validation
+#: part's size. Fitted to what runs took on 2 cores: 4-12 s, 24-31 s with 12,000 test
+#: images of Fashion-MNIST (benchmarks/run.py's dladvisor runs, results.json's seconds
+#: minus search_seconds).
+FINISH_SECONDS = 8.0
+FINISH_EPOCHS = 1.5
 _TASKS_TRAINED = (
     "classification",
     "regression",
@@ -682,7 +690,12 @@ class _Task:
 
     def fitting_data(self) -> tuple[Any, Any, float]:
         """``(x, y, growth)`` to retrain on train + validation; growth: its size over the
-        training part's."""
+        training part's (:meth:`fit_growth`)."""
+        raise NotImplementedError
+
+    def fit_growth(self) -> float:
+        """How many times the training part train + validation is (what retraining on it
+        costs over a trial's epoch), without building the data."""
         raise NotImplementedError
 
     def evaluate(self, model, baseline, hyperparameters) -> tuple[dict[str, float], Any]:
@@ -800,7 +813,10 @@ class _RowTask(_RandomSplitTask):
 
     def fitting_data(self):
         rows = self.fit_rows
-        return self.inputs(rows), self.y[rows], len(rows) / max(1, len(self.split.train))
+        return self.inputs(rows), self.y[rows], self.fit_growth()
+
+    def fit_growth(self):
+        return len(self.fit_rows) / max(1, len(self.split.train))
 
     def evaluate(self, model, baseline, hyperparameters):
         from dladvisor.tuning.metrics import confusion, score
@@ -1183,9 +1199,11 @@ class _SeriesTask(_Task):
         return self.parts["train"], None, (self.parts["validation"], None)
 
     def fitting_data(self):
+        return self.fit, None, self.fit_growth()
+
+    def fit_growth(self):
         longest = max(self.lookbacks)
-        growth = self.fit.count(longest) / max(1, self.parts["train"].count(longest))
-        return self.fit, None, growth
+        return self.fit.count(longest) / max(1, self.parts["train"].count(longest))
 
     def lookback(self, hyperparameters: dict[str, Any]) -> int:
         """The lookback of the configuration ``hyperparameters``."""
@@ -1355,8 +1373,10 @@ class _GenerationTask(_RandomSplitTask):
         return self.part("train"), None, (self.part("validation"), None)
 
     def fitting_data(self):
-        rows = self.fit_rows
-        return self.images[rows], None, len(rows) / max(1, self.n_train)
+        return self.images[self.fit_rows], None, self.fit_growth()
+
+    def fit_growth(self):
+        return len(self.fit_rows) / max(1, self.n_train)
 
     def evaluate(self, model, baseline, hyperparameters):
         from dladvisor.models.image_features import frechet_distance_of_images
@@ -1609,7 +1629,10 @@ class _RestorationTask(_RandomSplitTask):
 
     def fitting_data(self):
         rows = self.fit_rows
-        return self.x(rows), self.pictures.images[rows], len(rows) / max(1, self.n_train)
+        return self.x(rows), self.pictures.images[rows], self.fit_growth()
+
+    def fit_growth(self):
+        return len(self.fit_rows) / max(1, self.n_train)
 
     def exported_model(self, model):
         from dladvisor.models.gan import raw_pixel_model
@@ -1870,6 +1893,9 @@ def _fit_and_export(
     plan = _search_plan(task, profile, technique, settings, tuning_seconds)
     notes.extend(plan.notes)
     weights, hypermodel = plan.class_weight, plan.hypermodel
+    resize = None
+    if deadline.limited and not settings.cv:
+        resize = _ReserveAfterSearch(deadline, tuning_deadline, task.fit_growth(), reporter)
     with _ctrl_c_ends(tuning_deadline, deadline) as interrupted:
         try:
             outcome = tune(
@@ -1888,6 +1914,7 @@ def _fit_and_export(
                 deadline=tuning_deadline,
                 distribution_strategy=strategy if chief is None else None,
                 chief=chief,
+                on_trial_end=resize,
             )
         except TuningError:
             if interrupted():  # Ctrl-C before any trial finished
@@ -2185,6 +2212,71 @@ def epoch_limits(n_train: int, max_epochs: int | None = None) -> tuple[int, int]
         max_epochs = min(MAX_AUTO_EPOCHS, max(DEFAULT_MAX_EPOCHS, math.ceil(MIN_UPDATES / batches)))
     patience = max(DEFAULT_PATIENCE, math.ceil(PATIENCE_UPDATES / batches))
     return int(max_epochs), int(min(patience, max_epochs))
+
+
+def search_reserve(retrain_s: float | None, default_s: float, finish_s: float) -> float:
+    """Seconds to keep after the search, re-decided each time a trial ends.
+
+    Enough to retrain the best configuration so far on train + validation and finish
+    (``retrain_s / RETRAIN_SHARE + finish_s``) when that fits in the default reserve, so
+    the search gets the rest; when it does not fit, the retrain will be skipped anyway,
+    so only ``finish_s`` is kept rather than leaving the reserve unused.
+
+    Args:
+        retrain_s: estimated seconds of that retrain; None or 0 when not known yet.
+        default_s: the reserve kept before any trial ended (1 - TUNING_SHARE).
+        finish_s: seconds evaluating and exporting need.
+    """
+    if not retrain_s:
+        return default_s
+    needed = retrain_s / RETRAIN_SHARE + finish_s
+    return needed if needed <= default_s else finish_s
+
+
+def finish_seconds(best, growth: float) -> float:
+    """Seconds that evaluating and exporting take after the search: FINISH_SECONDS plus
+    FINISH_EPOCHS of ``best``'s epochs over a test part as large as the validation part
+    (``growth - 1`` times the training part)."""
+    epoch_s = best.seconds / best.epochs if best.seconds and best.epochs else 0.0
+    return FINISH_SECONDS + FINISH_EPOCHS * epoch_s * max(0.0, growth - 1.0)
+
+
+class _ReserveAfterSearch:
+    """Moves the search's deadline after each trial, as :func:`search_reserve` says;
+    reports when retraining stops or starts to fit."""
+
+    def __init__(self, deadline: Deadline, tuning_deadline: Deadline, growth: float, reporter):
+        self.deadline = deadline
+        self.tuning_deadline = tuning_deadline
+        self.growth = growth
+        self.reporter = reporter
+        # The run's end minus the search's end: what TUNING_SHARE kept.
+        self.default_s = max(0.0, deadline.remaining() - tuning_deadline.remaining())
+        self.retrain_fits: bool | None = None
+
+    def __call__(self, best) -> None:
+        if best is None:
+            return
+        epochs = max(1, best.best_epoch or best.epochs or 1)
+        retrain_s = _retrain_seconds(best, epochs, self.growth)
+        if not retrain_s:
+            return
+        finish_s = min(self.default_s, finish_seconds(best, self.growth))
+        reserve = search_reserve(retrain_s, self.default_s, finish_s)
+        self.tuning_deadline.end_in(self.deadline.remaining() - reserve)
+        fits = reserve > finish_s
+        if fits != self.retrain_fits and self.reporter is not None:
+            self.reporter.message(
+                f"retraining the best configuration would take about {retrain_s:.0f}s: "
+                + (
+                    f"{reserve:.0f}s of the {self.default_s:.0f}s kept for it stay kept, the "
+                    "rest goes to the search"
+                    if fits
+                    else f"more than the {self.default_s:.0f}s kept for it, so the search goes "
+                    f"on into that time (all but {reserve:.0f}s to evaluate and export)"
+                )
+            )
+        self.retrain_fits = fits
 
 
 def _retrain_seconds(best, epochs: int, growth: float) -> float:

@@ -15,7 +15,7 @@ import os
 import threading
 import time
 import zlib
-from typing import Any
+from typing import Any, Callable
 
 import keras
 import keras_tuner
@@ -186,6 +186,8 @@ class DladvisorTuner(keras_tuner.Tuner):
         self.first_trial_s = first_trial_s
         self.reporter = reporter
         self.trials_started = 0
+        #: Called with no argument after each trial ends (see ``tune(on_trial_end=)``).
+        self.after_trial: Callable[[], None] | None = None
         self._trial_started_at: dict[str, float] = {}
         super().__init__(
             oracle=oracle,
@@ -260,6 +262,8 @@ class DladvisorTuner(keras_tuner.Tuner):
             if status == "STOPPED":
                 detail = info.get("note") or "stopped by the time budget"
             self.reporter.trial_ended(info["number"], status, ended.score, detail)
+        if self.after_trial is not None:
+            self.after_trial()
 
     # Trials ----------------------------------------------------------------------------
 

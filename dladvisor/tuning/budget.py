@@ -96,6 +96,7 @@ class Deadline:
         self.seconds = seconds
         self._clock = clock
         self.started = clock()
+        self._expired_by_hand = False
 
     @property
     def limited(self) -> bool:
@@ -121,9 +122,17 @@ class Deadline:
         end = self.elapsed() + max(0.0, seconds)
         self.seconds = end if self.seconds is None else min(self.seconds, end)
 
+    def end_in(self, seconds: float) -> None:
+        """End the budget ``seconds`` from now, sooner or later than before (the search's
+        share of a run, re-sized as it learns what the work after it needs). Does nothing
+        without a budget or after :meth:`expire`."""
+        if self.seconds is not None and not self._expired_by_hand:
+            self.seconds = self.elapsed() + max(0.0, seconds)
+
     def expire(self) -> None:
-        """End the budget now (on Ctrl-C: work then stops as if time were up)."""
+        """End the budget now, for good (on Ctrl-C: work then stops as if time were up)."""
         self.seconds = max(0.0, self.elapsed())
+        self._expired_by_hand = True
 
     def __repr__(self) -> str:
         if self.seconds is None:

@@ -19,7 +19,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from dladvisor._files import spreadsheet_safe, write_atomically
 from dladvisor.errors import ConfigError, TuningError
@@ -215,6 +215,7 @@ def tune(
     deadline: Deadline | None = None,
     distribution_strategy=None,
     chief: ChiefRole | None = None,
+    on_trial_end: Callable[[TrialRecord | None], None] | None = None,
 ) -> TuningOutcome:
     """Search the HyperModel's space and return the leaderboard and best settings.
 
@@ -249,6 +250,9 @@ def tune(
             serves the oracle at ``chief.address`` to the workers it starts and to those
             started elsewhere with :func:`work` (see ``dladvisor.tuning.parallel``);
             None runs them here, one after another.
+        on_trial_end: called after each trial run in this process ends, with the best
+            trial so far (None while none has a score) - e.g. to move ``deadline`` as
+            the work after the search is re-estimated; not called with ``chief``.
 
     Returns:
         A :class:`TuningOutcome`; the leaderboard is also written to
@@ -277,6 +281,8 @@ def tune(
         overwrite=overwrite,
         distribution_strategy=distribution_strategy,
     )
+    if on_trial_end is not None:
+        tuner.after_trial = lambda: on_trial_end(_best_so_far(tuner, kt_objective.direction))
     oracle = tuner.oracle
     _write_settings(project_dir, config, kt_objective.name)
     kept = _records(tuner)
@@ -918,6 +924,11 @@ def replica_batch(hp, strategy) -> dict[str, int]:
 def _last_line(message: str | None) -> str:
     lines = [line.strip() for line in (message or "").splitlines() if line.strip()]
     return lines[-1] if lines else ""
+
+
+def _best_so_far(tuner, direction: str) -> TrialRecord | None:
+    ranked = _rank(_records(tuner), direction)
+    return ranked[0] if ranked and ranked[0].score is not None else None
 
 
 def _rank(records: list[TrialRecord], direction: str) -> list[TrialRecord]:

@@ -87,3 +87,78 @@ def test_first_trial_limit_only_for_supervised_searches_under_a_budget(
     from dladvisor.training import first_trial_seconds
 
     assert first_trial_seconds(technique, seconds) == expected
+
+
+def test_end_in_moves_the_end_either_way_but_not_after_expire():
+    now = [0.0]
+    deadline = Deadline(10, clock=lambda: now[0])
+    now[0] = 4
+    deadline.end_in(20)  # later than before
+    assert deadline.remaining() == 20
+    deadline.end_in(1)  # sooner
+    assert deadline.remaining() == 1
+    deadline.expire()  # Ctrl-C: for good
+    deadline.end_in(50)
+    assert deadline.expired()
+    unlimited = Deadline(None)
+    unlimited.end_in(5)
+    assert not unlimited.limited
+
+
+def test_search_reserve_keeps_the_retrain_when_it_fits_else_only_the_finish():
+    from dladvisor.training import RETRAIN_SHARE, search_reserve
+
+    # No estimate yet: the default share stays kept.
+    assert search_reserve(None, 120.0, 10.0) == 120.0
+    # A 9 s retrain fits the 120 s kept: keep what it needs, the search gets the rest.
+    assert search_reserve(9.0, 120.0, 10.0) == pytest.approx(9.0 / RETRAIN_SHARE + 10.0)
+    # A 335 s retrain will be skipped anyway: keep only the time to finish.
+    assert search_reserve(335.0, 120.0, 10.0) == 10.0
+
+
+def _trial(seconds, epochs, best_epoch):
+    from dladvisor.tuning import TrialRecord
+
+    return TrialRecord("0", 1, {}, "COMPLETED", 0.5, best_epoch, epochs, seconds, 10)
+
+
+def test_finish_seconds_grow_with_the_epoch_time_and_the_test_part():
+    from dladvisor.training import FINISH_EPOCHS, FINISH_SECONDS, finish_seconds
+
+    # Fashion-MNIST's 36,000 training images, 12,000 validation: growth 4/3.
+    assert finish_seconds(_trial(90.0, 2, 2), 4 / 3) == pytest.approx(
+        FINISH_SECONDS + FINISH_EPOCHS * 45.0 / 3
+    )
+    assert finish_seconds(_trial(None, None, None), 4 / 3) == FINISH_SECONDS
+
+
+def test_the_search_deadline_follows_the_best_trials_retrain_estimate():
+    from dladvisor.training import FINISH_SECONDS, RETRAIN_SHARE, _ReserveAfterSearch
+
+    class Messages(list):
+        def message(self, text):
+            self.append(text)
+
+    now = [0.0]
+    run = Deadline(600, clock=lambda: now[0])
+    search = Deadline(480, clock=lambda: now[0])  # 120 s kept after it
+    messages = Messages()
+    reserve = _ReserveAfterSearch(run, search, 1.0, messages)  # growth 1: finish is fixed
+    now[0] = 100
+    reserve(None)  # no scored trial yet: nothing moves
+    assert search.remaining() == 380
+    # 10 epochs of 2 s, best at 10: a 20 s retrain fits; the search may go on to the
+    # run's end minus that retrain's share and the finish.
+    reserve(_trial(20.0, 10, 10))
+    assert run.remaining() - search.remaining() == pytest.approx(
+        20.0 / RETRAIN_SHARE + FINISH_SECONDS
+    )
+    assert len(messages) == 1 and "rest goes to the search" in messages[0]
+    # A new best whose retrain (300 s) would not fit the 120 s: retraining will be
+    # skipped, so the search keeps all but the finish.
+    now[0] = 200
+    reserve(_trial(300.0, 10, 10))
+    assert run.remaining() - search.remaining() == pytest.approx(FINISH_SECONDS)
+    assert len(messages) == 2 and "the search goes on into that time" in messages[1]
+    reserve(_trial(300.0, 10, 10))  # no change: no new message
+    assert len(messages) == 2

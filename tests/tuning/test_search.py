@@ -381,3 +381,43 @@ def test_out_of_memory_twice_fails_the_trial_with_the_reason(data, tmp_path):
 def test_a_nan_loss_ends_the_trial_as_failed(data, tmp_path):
     with pytest.raises(TuningError, match="loss became NaN in epoch 1: training diverged"):
         run(BatchedModel(diverge=True), data, tmp_path, tuner="random", max_trials=1)
+
+
+def test_on_trial_end_sees_the_best_so_far_and_can_move_the_deadline(data, tmp_path):
+    # A clock that moves only between trials: each trial "takes" 2 s of a 5 s budget,
+    # so trials start at 0, 2 and 4 s. A hook that pushes the end 4 s later after the
+    # first trial lets trials start at 6 and 8 s too.
+    from dladvisor.tuning import Deadline
+
+    def search(extend):
+        now = [0.0]
+        deadline = Deadline(5, clock=lambda: now[0])
+        seen = []
+
+        def hook(best):
+            seen.append(best)
+            now[0] += 2
+            if extend and len(seen) == 1:
+                deadline.end_in(deadline.remaining() + 4)
+
+        x, y, validation = data
+        outcome = tune(
+            TinyModel(),
+            x,
+            y,
+            validation_data=validation,
+            config=TuningConfig(tuner="random", max_trials=20, max_epochs=1),
+            directory=tmp_path / str(extend),
+            deadline=deadline,
+            on_trial_end=hook,
+        )
+        return outcome, seen
+
+    outcome, seen = search(extend=False)
+    assert outcome.trials_run == 3 and outcome.stopped_by == "budget"
+    assert len(seen) == 3 and all(best is not None for best in seen)
+    scores = [best.score for best in seen]
+    assert scores == sorted(scores, reverse=True)  # val_loss: the best so far only improves
+    assert seen[-1] == outcome.best
+    longer, _ = search(extend=True)
+    assert longer.trials_run == 5 and longer.stopped_by == "budget"
