@@ -86,13 +86,23 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/ alone")
     args = parser.parse_args()
 
-    from make_mixed_csv import write_csv
-
     args.data_dir.mkdir(parents=True, exist_ok=True)
     big = args.data_dir / f"mixed-{args.rows}.csv"
     if not big.exists():
         print(f"generating {big} ...", file=sys.stderr)
-        write_csv(big, args.rows)
+        # In its own process: Linux carries a process's peak memory over fork and exec,
+        # so generating here would inflate every measurement's peak after it.
+        subprocess.run(
+            [
+                sys.executable,
+                str(Path(__file__).with_name("make_mixed_csv.py")),
+                "--rows",
+                str(args.rows),
+                "--out",
+                str(big),
+            ],
+            check=True,
+        )
     size = big.stat().st_size
     small = ROOT / "examples" / "penguins.csv"
     cli = [sys.executable, "-m", "dladvisor"]

@@ -649,6 +649,8 @@ def _long_format(dataset: TabularDataset, roles: dict[str, str]) -> SequenceData
         n for n in names if roles[n] == "integer" and _normal(n) in _ORDER_NAMES
     ]
     ids = [n for n in names if roles[n] in ("string", "integer") and _is_id_name(n)]
+    if not orders:
+        return None
     for id_name in ids:
         codes, _ = _codes(table.column(id_name))
         if (codes < 0).any():
@@ -811,8 +813,17 @@ def _text(dataset: TabularDataset, roles: dict[str, str]) -> SequenceDataset | N
         return None
     text = texts[0]
     others = [name for name in names if name != text]
-    labels = [name for name in others if _is_label(name, roles[name], table.column(name))]
-    if not labels or any(n not in labels and not _is_id_name(n) for n in others):
+    # Every other column is an id or a label: test the columns that can fail fastest
+    # first (named like no id, and not text or whole numbers, whose values a label test
+    # counts), and stop at the first that fails.
+    found = set()
+    for name in sorted(others, key=lambda n: (_is_id_name(n), roles[n] in ("string", "integer"))):
+        if _is_label(name, roles[name], table.column(name)):
+            found.add(name)
+        elif not _is_id_name(name):
+            return None
+    labels = [name for name in others if name in found]
+    if not labels:
         return None
     column = _plain(table.column(text))
     blank = pc.equal(pc.utf8_trim_whitespace(column), "")
