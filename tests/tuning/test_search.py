@@ -384,21 +384,23 @@ def test_a_nan_loss_ends_the_trial_as_failed(data, tmp_path):
 
 
 def test_on_trial_end_sees_the_best_so_far_and_can_move_the_deadline(data, tmp_path):
-    # A clock that moves only between trials: each trial "takes" 2 s of a 5 s budget,
-    # so trials start at 0, 2 and 4 s. A hook that pushes the end 4 s later after the
-    # first trial lets trials start at 6 and 8 s too.
+    # A clock that moves only between trials: each trial "takes" 100 s of a 250 s
+    # budget, so trials start at 0, 100 and 200 s. A hook that pushes the end 200 s
+    # later after the first trial lets trials start at 300 and 400 s too. (The oracle
+    # also starts no trial with less than half the quickest trial's real seconds left:
+    # far below 50 s here, however loaded the machine.)
     from dladvisor.tuning import Deadline
 
     def search(extend):
         now = [0.0]
-        deadline = Deadline(5, clock=lambda: now[0])
+        deadline = Deadline(250, clock=lambda: now[0])
         seen = []
 
         def hook(best):
             seen.append(best)
-            now[0] += 2
+            now[0] += 100
             if extend and len(seen) == 1:
-                deadline.end_in(deadline.remaining() + 4)
+                deadline.end_in(deadline.remaining() + 200)
 
         x, y, validation = data
         outcome = tune(
