@@ -730,6 +730,9 @@ class _RandomSplitTask(_Task):
     def n_train(self) -> int:
         return len(self.split.train)
 
+    def fit_growth(self):
+        return len(self.fit_rows) / max(1, self.n_train)
+
     @property
     def fit_rows(self) -> np.ndarray:
         return np.concatenate([self.split.train, self.split.validation])
@@ -814,9 +817,6 @@ class _RowTask(_RandomSplitTask):
     def fitting_data(self):
         rows = self.fit_rows
         return self.inputs(rows), self.y[rows], self.fit_growth()
-
-    def fit_growth(self):
-        return len(self.fit_rows) / max(1, len(self.split.train))
 
     def evaluate(self, model, baseline, hyperparameters):
         from dladvisor.tuning.metrics import confusion, score
@@ -1375,9 +1375,6 @@ class _GenerationTask(_RandomSplitTask):
     def fitting_data(self):
         return self.images[self.fit_rows], None, self.fit_growth()
 
-    def fit_growth(self):
-        return len(self.fit_rows) / max(1, self.n_train)
-
     def evaluate(self, model, baseline, hyperparameters):
         from dladvisor.models.image_features import frechet_distance_of_images
 
@@ -1630,9 +1627,6 @@ class _RestorationTask(_RandomSplitTask):
     def fitting_data(self):
         rows = self.fit_rows
         return self.x(rows), self.pictures.images[rows], self.fit_growth()
-
-    def fit_growth(self):
-        return len(self.fit_rows) / max(1, self.n_train)
 
     def exported_model(self, model):
         from dladvisor.models.gan import raw_pixel_model
@@ -1927,7 +1921,7 @@ def _fit_and_export(
 
     best = outcome.best
     hyperparameters = outcome.best_hyperparameters
-    epochs = max(1, best.best_epoch or best.epochs or 1)
+    epochs = _retrain_epochs(best)
     x_fit, y_fit, growth = task.fitting_data()
     estimate = _retrain_seconds(best, epochs, growth)
     if not settings.cv and deadline.limited and estimate > deadline.remaining() * RETRAIN_SHARE:
@@ -2257,13 +2251,14 @@ class _ReserveAfterSearch:
     def __call__(self, best) -> None:
         if best is None:
             return
-        epochs = max(1, best.best_epoch or best.epochs or 1)
-        retrain_s = _retrain_seconds(best, epochs, self.growth)
+        retrain_s = _retrain_seconds(best, _retrain_epochs(best), self.growth)
         if not retrain_s:
             return
         finish_s = min(self.default_s, finish_seconds(best, self.growth))
         reserve = search_reserve(retrain_s, self.default_s, finish_s)
         self.tuning_deadline.end_in(self.deadline.remaining() - reserve)
+        if reserve >= self.default_s:
+            return  # the search keeps its share: nothing to tell
         fits = reserve > finish_s
         if fits != self.retrain_fits and self.reporter is not None:
             self.reporter.message(
@@ -2277,6 +2272,11 @@ class _ReserveAfterSearch:
                 )
             )
         self.retrain_fits = fits
+
+
+def _retrain_epochs(best) -> int:
+    """The epochs the best configuration is retrained for: its trial's best epoch."""
+    return max(1, best.best_epoch or best.epochs or 1)
 
 
 def _retrain_seconds(best, epochs: int, growth: float) -> float:

@@ -162,3 +162,21 @@ def test_the_search_deadline_follows_the_best_trials_retrain_estimate():
     assert len(messages) == 2 and "the search goes on into that time" in messages[1]
     reserve(_trial(300.0, 10, 10))  # no change: no new message
     assert len(messages) == 2
+
+
+def test_a_reserve_smaller_than_the_finish_stays_as_it_is_and_says_nothing():
+    from dladvisor.training import _ReserveAfterSearch
+
+    class Messages(list):
+        def message(self, text):
+            self.append(text)
+
+    now = [0.0]
+    run = Deadline(60, clock=lambda: now[0])
+    search = Deadline(55, clock=lambda: now[0])  # 5 s kept: less than evaluating takes
+    messages = Messages()
+    reserve = _ReserveAfterSearch(run, search, 1.0, messages)
+    now[0] = 20
+    reserve(_trial(300.0, 10, 10))  # a retrain that cannot fit
+    assert run.remaining() - search.remaining() == pytest.approx(5.0)
+    assert messages == []
