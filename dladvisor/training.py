@@ -105,6 +105,8 @@ RETRAIN_SHARE = 0.9
 #: images of Fashion-MNIST (benchmarks/run.py's dladvisor runs, results.json's seconds
 #: minus search_seconds).
 FINISH_SECONDS = 8.0
+#: The loss Keras reports on validation data (the search's objective for MLP, CNN, RNN).
+VALIDATION_LOSS = "val_loss"
 FINISH_EPOCHS = 1.5
 _TASKS_TRAINED = (
     "classification",
@@ -645,7 +647,7 @@ class _Task:
     #: How the examples are called in progress lines and notes.
     what = "examples"
     #: What the search minimises (or maximises).
-    objective = "val_loss"
+    objective = VALIDATION_LOSS
     #: Whether its models train with Keras' own training step, to which data parallelism
     #: (MirroredStrategy over several GPUs) and mixed precision apply; models with their
     #: own step (GANs, the RBM) train on one device in float32.
@@ -1936,12 +1938,17 @@ def _fit_and_export(
             "would not have fitted the time left"
         )
     else:
+        # The validation part is part of the retrain's data: scored once, at the end, it
+        # checks the retrain against the trial that never saw it (retrain_went_wrong).
+        check = task.objective == VALIDATION_LOSS and plan.validation is not None
         model = retrain(
             hypermodel,
             hyperparameters,
             x_fit,
             y_fit,
             epochs=epochs,
+            validation_data=plan.validation if check else None,
+            validate_last_only=True,
             deadline=deadline,
             class_weight=weights,
             reporter=reporter,
@@ -1949,7 +1956,21 @@ def _fit_and_export(
             distribution_strategy=strategy,
             log_dir=run_dir / TENSORBOARD_DIR / "final",
         )
-        if deadline.expired():
+        seen_loss = _last_validation_loss(model) if check else None
+        if retrain_went_wrong(seen_loss, best.score):
+            reporter.message(
+                f"the retrained model's loss on the validation part it trained on "
+                f"({seen_loss:.4g}) is above trial {best.number}'s on that part unseen "
+                f"({best.score:.4g}); keeping the trial's model"
+            )
+            model = trial_model(hypermodel, outcome, distribution_strategy=strategy)
+            notes.append(
+                f"the exported model is trial {best.number}'s at its best epoch, trained on "
+                f"the training part only: retrained on train + validation, the configuration "
+                f"fitted the validation part worse ({VALIDATION_LOSS} {seen_loss:.4g}) than "
+                f"the trial did without seeing it ({best.score:.4g})"
+            )
+        elif deadline.expired():
             notes.append(
                 f"the time budget ran out while retraining the best configuration on train + "
                 f"validation ({epochs} epochs planned); the exported model is the one reached"
@@ -2272,6 +2293,30 @@ class _ReserveAfterSearch:
                 )
             )
         self.retrain_fits = fits
+
+
+def retrain_went_wrong(seen_loss: float | None, trial_loss: float | None) -> bool:
+    """Whether the model retrained on train + validation fits the validation part worse
+    than the best trial's model, which never saw it, did.
+
+    A retrain that went well has learnt those examples, so its loss on them is at most
+    the trial's; above it, the retrain went wrong (an unlucky initialisation, a high
+    learning rate's last epoch landing badly, no best epoch to go back to), and the
+    trial's model is the better one to export. False when either loss is unknown (the
+    time budget stopped the retrain before its last epoch ended; no score).
+    """
+    if seen_loss is None or trial_loss is None:
+        return False
+    if not math.isfinite(seen_loss):
+        return True
+    return math.isfinite(trial_loss) and seen_loss > trial_loss
+
+
+def _last_validation_loss(model) -> float | None:
+    """The loss of the retrain's one validation run, or None when it did not run."""
+    history = getattr(getattr(model, "history", None), "history", None) or {}
+    losses = history.get(VALIDATION_LOSS) or []
+    return float(losses[-1]) if losses else None
 
 
 def _retrain_epochs(best) -> int:

@@ -125,8 +125,20 @@ def test_python_api_load_and_predict(trained_run):
     assert set(predictions["predicted_species"]) <= {"Adelie", "Chinstrap", "Gentoo"}
 
 
-def test_python_api_trains_a_regressor(tmp_path):
+def test_python_api_trains_a_regressor_and_keeps_the_trial_model_if_the_retrain_went_wrong(
+    tmp_path, monkeypatch
+):
     from sklearn.datasets import load_diabetes
+
+    import dladvisor.training
+
+    checked = []
+
+    def went_wrong(seen_loss, trial_loss):
+        checked.append((seen_loss, trial_loss))
+        return True
+
+    monkeypatch.setattr(dladvisor.training, "retrain_went_wrong", went_wrong)
 
     data = tmp_path / "diabetes.csv"
     load_diabetes(as_frame=True).frame.to_csv(data, index=False)
@@ -138,6 +150,11 @@ def test_python_api_trains_a_regressor(tmp_path):
     )
     assert result.task == "regression" and result.baseline_name == "HistGradientBoostingRegressor"
     assert set(result.metrics) >= {"r2", "rmse", "mae"}
+    # The retrain was scored on the validation part, and its (forced) failure kept the
+    # best trial's model, which the notes say.
+    [(seen_loss, trial_loss)] = checked
+    assert math.isfinite(seen_loss) and math.isfinite(trial_loss)
+    assert any("fitted the validation part worse" in note for note in result.notes)
     predictions = dladvisor.load(result.run_dir).predict(data)
     values = predictions.column("predicted_target").to_pylist()
     # Outputs are on the target's scale (25..346), not standardised.

@@ -546,6 +546,7 @@ def retrain(
     seed: int = 0,
     distribution_strategy=None,
     log_dir: str | os.PathLike | None = None,
+    validate_last_only: bool = False,
 ):
     """Build the configuration ``hyperparameters`` afresh and fit it for ``epochs``.
 
@@ -561,13 +562,18 @@ def retrain(
         x: training inputs.
         y: training targets.
         epochs: epochs to train, at least 1.
-        validation_data: optional ``(x_val, y_val)``, only reported on.
+        validation_data: optional ``(x_val, y_val)``, only reported on; with
+            ``validate_last_only`` it is scored once, after the last epoch (the loss is
+            then ``model.history.history["val_loss"][-1]``, ``model.history`` being
+            the History the HyperModel's ``fit`` returned; missing when the deadline
+            stopped the training before that epoch ended).
         deadline: stop training when it expires; None for no limit.
         class_weight: passed to ``fit``.
         reporter: progress sink; None reports nothing.
         seed: weight-initialisation seed.
         distribution_strategy: as for :func:`tune` (the batch size scaled alike).
         log_dir: a folder to write TensorBoard logs of the fit into, or None.
+        validate_last_only: score ``validation_data`` after the last epoch only.
 
     Returns:
         The trained ``keras.Model``.
@@ -598,13 +604,19 @@ def retrain(
         "verbose": 0,
         **replica_batch(hp, distribution_strategy),
     }
+    if validation_data is not None and validate_last_only:
+        kwargs["validation_freq"] = epochs
     if class_weight is not None:
         kwargs["class_weight"] = class_weight
     if reporter is not None:
         reporter.message(f"retraining the best configuration for {epochs} epoch(s)")
     try:
         with _scope(distribution_strategy):
-            hypermodel.fit(hp, model, x, y, **kwargs)
+            history = hypermodel.fit(hp, model, x, y, **kwargs)
+        if isinstance(history, keras.callbacks.History):
+            # A HyperModel may fit a view of the model (the MLP fits its network without
+            # the preprocessing), whose history Keras keeps: the model gets it too.
+            model.history = history
     finally:
         if reporter is not None:
             reporter.close()  # the epoch bar, on a terminal

@@ -116,6 +116,17 @@ def test_search_reserve_keeps_the_retrain_when_it_fits_else_only_the_finish():
     assert search_reserve(335.0, 120.0, 10.0) == 10.0
 
 
+def test_a_retrain_went_wrong_when_it_fits_the_data_it_saw_worse_than_the_trial_unseen():
+    from dladvisor.training import retrain_went_wrong
+
+    assert not retrain_went_wrong(0.010, 0.0135)  # learnt the validation part: keep it
+    assert retrain_went_wrong(0.020, 0.0135)
+    assert retrain_went_wrong(float("nan"), 0.0135)
+    # Unknown (the budget stopped the retrain before its validation run; no score).
+    assert not retrain_went_wrong(None, 0.0135)
+    assert not retrain_went_wrong(0.020, None)
+
+
 def _trial(seconds, epochs, best_epoch):
     from dladvisor.tuning import TrialRecord
 

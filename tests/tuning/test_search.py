@@ -248,6 +248,21 @@ def test_retrain_uses_the_given_values(data):
     assert model.layers[0].units == 16
 
 
+def test_retrain_can_score_the_validation_data_after_its_last_epoch_only(data):
+    x, y, validation = data
+    model = retrain(
+        TinyModel(),
+        {"units": 4},
+        x,
+        y,
+        epochs=3,
+        validation_data=validation,
+        validate_last_only=True,
+    )
+    losses = model.history.history["val_loss"]
+    assert len(losses) == 1 and np.isfinite(losses[0])
+
+
 @pytest.mark.slow
 def test_budget_stops_a_running_trial_mid_epoch(data, tmp_path):
     # Each batch sleeps 0.1 s and batch_size=1 gives 45 batches: one epoch takes over
