@@ -77,6 +77,7 @@ from dladvisor.tuning import (
     write_leaderboard,
 )
 from dladvisor.tuning.devices import choose_precision, parse_gpus
+from dladvisor.tuning.split import held_out_fraction
 
 __all__ = [
     "DEFAULT_MAX_EPOCHS",
@@ -770,10 +771,13 @@ class _RowTask(_RandomSplitTask):
         return self.classification
 
     def _split(self, seed: int) -> None:
+        held_out = held_out_fraction(len(self.y))
         self.split = split_indices(
             len(self.y),
             y=self.y if self.stratify else None,
             stratify=self.stratify,
+            test_size=held_out,
+            validation_size=held_out,
             seed=seed,
         )
         if self.split.note:

@@ -6,6 +6,7 @@ import pytest
 
 from dladvisor.errors import ConfigError, DataError
 from dladvisor.tuning import kfold_indices, split_indices
+from dladvisor.tuning.split import held_out_fraction
 
 
 def test_split_parts_are_disjoint_and_cover_all_rows():
@@ -87,3 +88,22 @@ def test_split_module_imports_no_tensorflow():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize(
+    "n, held_out_rows",
+    [
+        (344, 69),  # penguins: 20%
+        (2500, 500),
+        (3000, 500),
+        (10_000, 1000),  # 10%
+        (25_000, 2500),
+        (60_000, 2500),  # Fashion-MNIST: 55,000 left to train
+        (1_000_000, 10_000),  # 1% at least
+    ],
+)
+def test_held_out_parts_are_a_fifth_of_small_data_and_enough_rows_of_large(n, held_out_rows):
+    fraction = held_out_fraction(n)
+    split = split_indices(n, stratify=False, test_size=fraction, validation_size=fraction, seed=0)
+    assert len(split.test) == len(split.validation) == held_out_rows
+    assert len(split.train) == n - 2 * held_out_rows
