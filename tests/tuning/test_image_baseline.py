@@ -19,7 +19,7 @@ from dladvisor.data.image_stream import ImageFeed
 from dladvisor.data.images import ImageDataset
 from dladvisor.errors import ConfigError, DataError
 from dladvisor.models.schema import TargetSpec
-from dladvisor.tuning.baseline import BaselineResult, fit_image_baseline
+from dladvisor.tuning.baseline import IMAGE_BASELINE_ITERATIONS, BaselineResult, fit_image_baseline
 
 DIGITS = TargetSpec("class", "multiclass", tuple(str(i) for i in range(10)))
 
@@ -52,7 +52,8 @@ def test_digits_baseline_classifies_well(digits):
     assert result.name == "LogisticRegression on 8x8 pixels"
     assert result.metrics["accuracy"] > 0.9
     assert set(result.metrics) == {"accuracy", "balanced_accuracy", "f1_macro", "log_loss"}
-    assert result.params["max_iter"] == 300 and result.params["solver"] == "lbfgs"
+    assert result.params["max_iter"] == IMAGE_BASELINE_ITERATIONS == 100
+    assert result.params["solver"] == "lbfgs"
     assert result.params["train_images"] == len(train)
     assert result.params["skipped_train"] == result.params["skipped_test"] == 0
     assert result.seconds >= 0
