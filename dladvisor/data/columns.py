@@ -59,8 +59,7 @@ def is_string(arrow_type: pa.DataType) -> bool:
 def date_formats(values: pa.ChunkedArray | pa.Array) -> list[str]:
     """The :data:`DATE_FORMATS` that at least 95% of the first 1,000 present values of a
     text column parse with, in order (empty when the column does not hold dates)."""
-    present = pc.drop_null(values)
-    head = present.slice(0, _DATE_HEAD)
+    head = _first_present(values, _DATE_HEAD)
     if len(head) == 0:
         return []
     first = head[0].as_py()
@@ -72,6 +71,18 @@ def date_formats(values: pa.ChunkedArray | pa.Array) -> list[str]:
         if len(head) - parsed.null_count >= _DATE_SHARE * len(head):
             found.append(fmt)
     return found
+
+
+def _first_present(values: pa.ChunkedArray | pa.Array, count: int) -> pa.ChunkedArray | pa.Array:
+    """The first ``count`` present values, read from a window that doubles until it holds
+    them - not a copy of the whole column without its nulls (a million-row column
+    costs that copy in time and memory for each text column)."""
+    window = count
+    while True:
+        head = pc.drop_null(values.slice(0, window))
+        if len(head) >= count or window >= len(values):
+            return head.slice(0, count)
+        window *= 2
 
 
 def date_format(values: pa.ChunkedArray | pa.Array) -> str | None:

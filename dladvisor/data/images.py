@@ -201,15 +201,23 @@ def _path_column(table: pa.Table) -> str | None:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    found = []
-    for name, column in zip(table.column_names, table.columns):
+    def present(column: pa.ChunkedArray) -> pa.ChunkedArray:
         if pa.types.is_dictionary(column.type):
             column = column.cast(column.type.value_type)
-        if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+        return pc.drop_null(column)
+
+    found = []
+    for name, column in zip(table.column_names, table.columns):
+        value_type = column.type.value_type if pa.types.is_dictionary(column.type) else column.type
+        if not (pa.types.is_string(value_type) or pa.types.is_large_string(value_type)):
             continue
-        present = pc.drop_null(column)
-        # The first values reject most text columns before the whole column is matched.
-        if len(present) and all(_all_images(part) for part in (present[:1_000], present)):
+        # The first values reject most text columns before the whole column is copied
+        # (without its nulls) and matched.
+        head = present(column.slice(0, 1_000))
+        if len(head) and not _all_images(head):
+            continue
+        values = present(column)
+        if len(values) and _all_images(values):
             found.append(name)
     for preferred in PATH_COLUMN_NAMES:
         for name in found:

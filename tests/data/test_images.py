@@ -550,3 +550,24 @@ def test_cli_profile_of_a_bad_array_exits_1_with_one_line(tmp_path, capsys, monk
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "bad.npz" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "runs").exists()
+
+
+def test_the_path_column_is_checked_whole_past_its_first_thousand_values():
+    import pyarrow as pa
+
+    from dladvisor.data.images import _path_column
+
+    paths = [f"pics/{i}.png" for i in range(1_500)]
+    late_text = paths[:1_200] + ["a note"] + paths[1_201:]
+    nulls_first = [None] * 1_000 + paths[1_000:]
+    table = pa.table(
+        {
+            "late_text": late_text,  # its first 1,000 values name images; one later does not
+            "nulls_first": nulls_first,  # the first 1,000 values are missing
+            "label": ["a"] * 1_500,
+        }
+    )
+    assert _path_column(table) == "nulls_first"
+    assert _path_column(table.select(["late_text", "label"])) is None
+    encoded = pa.table({"image": pa.array(paths).dictionary_encode(), "label": [1] * 1_500})
+    assert _path_column(encoded) == "image"
