@@ -143,18 +143,29 @@ def test_finish_seconds_grow_with_the_epoch_time_and_the_test_part():
     assert finish_seconds(_trial(None, None, None), 4 / 3) == FINISH_SECONDS
 
 
-def test_the_search_deadline_follows_the_best_trials_retrain_estimate():
-    from dladvisor.training import FINISH_SECONDS, RETRAIN_SHARE, _ReserveAfterSearch
+class _Messages(list):
+    """A reporter that keeps its messages."""
 
-    class Messages(list):
-        def message(self, text):
-            self.append(text)
+    def message(self, text):
+        self.append(text)
+
+
+def _reserve_after_search(run_s, search_s):
+    """``(reserve, run, search, messages, now)`` on a clock the test moves (``now[0]``);
+    growth 1, so the time to finish is fixed."""
+    from dladvisor.training import _ReserveAfterSearch
 
     now = [0.0]
-    run = Deadline(600, clock=lambda: now[0])
-    search = Deadline(480, clock=lambda: now[0])  # 120 s kept after it
-    messages = Messages()
-    reserve = _ReserveAfterSearch(run, search, 1.0, messages)  # growth 1: finish is fixed
+    run = Deadline(run_s, clock=lambda: now[0])
+    search = Deadline(search_s, clock=lambda: now[0])
+    messages = _Messages()
+    return _ReserveAfterSearch(run, search, 1.0, messages), run, search, messages, now
+
+
+def test_the_search_deadline_follows_the_best_trials_retrain_estimate():
+    from dladvisor.training import FINISH_SECONDS, RETRAIN_SHARE
+
+    reserve, run, search, messages, now = _reserve_after_search(600, 480)  # 120 s kept
     now[0] = 100
     reserve(None)  # no scored trial yet: nothing moves
     assert search.remaining() == 380
@@ -176,17 +187,8 @@ def test_the_search_deadline_follows_the_best_trials_retrain_estimate():
 
 
 def test_a_reserve_smaller_than_the_finish_stays_as_it_is_and_says_nothing():
-    from dladvisor.training import _ReserveAfterSearch
-
-    class Messages(list):
-        def message(self, text):
-            self.append(text)
-
-    now = [0.0]
-    run = Deadline(60, clock=lambda: now[0])
-    search = Deadline(55, clock=lambda: now[0])  # 5 s kept: less than evaluating takes
-    messages = Messages()
-    reserve = _ReserveAfterSearch(run, search, 1.0, messages)
+    # 5 s kept: less than evaluating takes.
+    reserve, run, search, messages, now = _reserve_after_search(60, 55)
     now[0] = 20
     reserve(_trial(300.0, 10, 10))  # a retrain that cannot fit
     assert run.remaining() - search.remaining() == pytest.approx(5.0)
