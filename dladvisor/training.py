@@ -73,11 +73,11 @@ from dladvisor.tuning import (
     Split,
     TuningConfig,
     TuningOutcome,
+    held_out_fraction,
     split_indices,
     write_leaderboard,
 )
 from dladvisor.tuning.devices import choose_precision, parse_gpus
-from dladvisor.tuning.split import held_out_fraction
 
 __all__ = [
     "DEFAULT_MAX_EPOCHS",

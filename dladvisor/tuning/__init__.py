@@ -19,7 +19,7 @@ from dladvisor.tuning.search import (
     tune,
     write_leaderboard,
 )
-from dladvisor.tuning.split import Split, kfold_indices, split_indices
+from dladvisor.tuning.split import Split, held_out_fraction, kfold_indices, split_indices
 from dladvisor.tuning.tuners import DEFAULT_TUNER, TUNER_NAMES
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "kfold_indices",
     "parse_time_budget",
     "retrain",
+    "held_out_fraction",
     "split_indices",
     "trial_model",
     "tune",
