@@ -171,9 +171,9 @@ def _frame(schema: TableSchema, inputs: dict[str, np.ndarray], which: str):
 #: The longest side, in pixels, of the thumbnails the image baseline learns from.
 IMAGE_BASELINE_SIDE = 16
 #: The image classifier's most lbfgs iterations: scikit-learn's default. On Fashion-MNIST's
-#: 57,500 train + validation thumbnails, 300 iterations took 17.4 s on 2 cores and scored
-#: 0.8427 on the official test images, 100 took 5.5 s and scored 0.8416: the 12 s are a
-#: fifth of a one-minute budget, the model's to use.
+#: 57,500 train + validation thumbnails, 300 iterations take about 18 s on 2 cores for
+#: 0.8427 test accuracy, 100 about 5 s for 0.8416 (benchmarks/image_baseline.py): the
+#: difference is a fifth of a one-minute budget, the model's to use.
 IMAGE_BASELINE_ITERATIONS = 100
 
 
