@@ -247,7 +247,7 @@ class ImageFeed:
         else:
             values = tf.constant(targets)
             data = data.map(lambda images, index: (images, tf.gather(values, index)))
-        return data.prefetch(tf.data.AUTOTUNE)
+        return _without_autotuning(data.prefetch(tf.data.AUTOTUNE))
 
     def predict(self, model: Any, *, batch_size: int = 256) -> tuple[Any, np.ndarray]:
         """The model's outputs for the decodable images, and their feed indices.
@@ -265,7 +265,7 @@ class ImageFeed:
             ConfigError: batch_size < 1.
         """
         outputs, kept = [], []
-        for images, index in self._indexed(batch_size).prefetch(2):
+        for images, index in _without_autotuning(self._indexed(batch_size).prefetch(2)):
             outputs.append(model.predict_on_batch(images))
             kept.append(index.numpy())
         kept_all = np.concatenate(kept) if kept else np.empty(0, dtype=np.int64)
@@ -428,6 +428,20 @@ class ImageFeed:
         if size != batch_size:
             data = data.unbatch().batch(batch_size)
         return data
+
+
+def _without_autotuning(data: "tf.data.Dataset") -> "tf.data.Dataset":
+    """``data`` with tf.data's autotuning off: AUTOTUNE then takes tf.data's fixed
+    defaults, which still decode and batch far faster than any model here trains
+    (benchmarks/image_pipeline.py: 30,000 images/s streamed, 177,000 cached). With it on, freeing an iterator that a model stopped
+    mid-epoch - every search stopped by its time budget - at times waited for tf.data's
+    threads inside keras.backend.clear_session()'s garbage collection: after one-minute
+    searches of Fashion-MNIST's 55,000 images on 2 cores, 9.8 s from the search's end to
+    the test scores in one of two runs (1.6 s in the other, and in both without
+    autotuning: benchmarks/iterator_teardown.py); 5 to 21 s in earlier runs."""
+    options = _tf().data.Options()
+    options.autotune.enabled = False
+    return data.with_options(options)
 
 
 def _tf():

@@ -294,6 +294,23 @@ def test_repeated_batches_run_past_one_epoch():
     assert sum(len(t) for _, t in batches) == 24
 
 
+def test_batches_are_not_autotuned_in_memory_or_streamed(tmp_path):
+    # Autotuning's thread made deleting an iterator stopped mid-epoch (a search stopped by
+    # its budget) wait for seconds; the time is in docs/benchmarks.md, not asserted here.
+    pixels, y = _digits()
+    cached = ImageFeed(_pixels(pixels[:10]), height=8, width=8, channels=1)
+    paths = _numbered(tmp_path, 4)
+    streamed = ImageFeed(
+        _files(tmp_path, paths), height=6, width=8, channels=1, memory_limit_bytes=0
+    )
+    assert cached.in_memory and not streamed.in_memory
+    for feed, targets in ((cached, y[:10]), (streamed, np.arange(4)), (cached, None)):
+        data = feed.batches(targets, batch_size=4, shuffle=True, repeat=True)
+        assert data.options().autotune.enabled is False
+        first = next(iter(data))
+        assert len(first[0] if targets is not None else first) == 4
+
+
 def test_take_shares_the_cache_and_what_failed(tmp_path):
     paths = _numbered(tmp_path, 6)
     paths[4].write_bytes(b"")
