@@ -187,9 +187,11 @@ def test_the_search_deadline_follows_the_best_trials_retrain_estimate():
 
 
 def test_a_reserve_smaller_than_the_finish_stays_as_it_is_and_says_nothing():
-    # 5 s kept: less than evaluating takes.
-    reserve, run, search, messages, now = _reserve_after_search(60, 55)
+    from dladvisor.training import FINISH_SECONDS
+
+    kept = FINISH_SECONDS - 1.0  # less than evaluating takes
+    reserve, run, search, messages, now = _reserve_after_search(60, 60 - kept)
     now[0] = 20
     reserve(_trial(300.0, 10, 10))  # a retrain that cannot fit
-    assert run.remaining() - search.remaining() == pytest.approx(5.0)
+    assert run.remaining() - search.remaining() == pytest.approx(kept)
     assert messages == []
