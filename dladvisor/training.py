@@ -102,15 +102,14 @@ TUNING_SHARE = 0.8
 RETRAIN_SHARE = 0.9
 #: Kept after the search for evaluating and exporting (:func:`finish_seconds`): a fixed
 #: part, and this many of the best trial's epochs over a test part of the validation
-#: part's size. After one-minute searches on 2 cores without a retrain, the end of the
-#: search to the end of the process took 2.4-2.8 s (digits, the Fashion-MNIST subset, the
-#: tweets) and 1.6 s to the test scores of all of Fashion-MNIST
-#: (benchmarks/iterator_teardown.py). It was 8 s while tf.data's autotuning made freeing a
-#: stopped pipeline stall (5-21 s at times), which left about 5 s of a minute unused.
+#: part's size. It was 8 s while tf.data's autotuning made freeing a stopped pipeline stall;
+#: since, the end of a one-minute search of all of Fashion-MNIST to its test scores takes
+#: 1.6 s on 2 cores (benchmarks/iterator_teardown.py), and with 4 s the one-minute runs
+#: of benchmarks/run.py end at 56-61 s of their 60 (docs/benchmarks.md).
 FINISH_SECONDS = 4.0
+FINISH_EPOCHS = 1.5
 #: The loss Keras reports on validation data (the search's objective for MLP, CNN, RNN).
 VALIDATION_LOSS = "val_loss"
-FINISH_EPOCHS = 1.5
 _TASKS_TRAINED = (
     "classification",
     "regression",

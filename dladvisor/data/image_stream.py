@@ -431,14 +431,17 @@ class ImageFeed:
 
 
 def _without_autotuning(data: "tf.data.Dataset") -> "tf.data.Dataset":
-    """``data`` with tf.data's autotuning off: AUTOTUNE then takes tf.data's fixed
-    defaults, which still decode and batch far faster than any model here trains
-    (benchmarks/image_pipeline.py: 30,000 images/s streamed, 177,000 cached). With it on, freeing an iterator that a model stopped
+    """``data`` with tf.data's autotuning off.
+
+    AUTOTUNE then takes tf.data's fixed defaults, which still decode and batch far faster
+    than any model here trains (benchmarks/image_pipeline.py: 30,000 images/s streamed,
+    177,000 cached). With autotuning on, freeing an iterator that a model stopped
     mid-epoch - every search stopped by its time budget - at times waited for tf.data's
     threads inside keras.backend.clear_session()'s garbage collection: after one-minute
     searches of Fashion-MNIST's 55,000 images on 2 cores, 9.8 s from the search's end to
     the test scores in one of two runs (1.6 s in the other, and in both without
-    autotuning: benchmarks/iterator_teardown.py); 5 to 21 s in earlier runs."""
+    autotuning: benchmarks/iterator_teardown.py).
+    """
     options = _tf().data.Options()
     options.autotune.enabled = False
     return data.with_options(options)
